@@ -1,0 +1,203 @@
+// Package store defines how Bulwark keeps STIX objects: every version of
+// every object, the collections they were added to (each with a strictly
+// increasing date_added that TAXII paging relies on), and the indexes the
+// rest of the system queries — by id, type, observable value, name and
+// relationship. The interfaces and value types live here; the backends are
+// store/sqlite (embedded default) and store/postgres, and both must pass the
+// contract suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bulwark-intel/bulwark/internal/stix"
+)
+
+// Errors shared by all backends.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrCollectionExists  = errors.New("collection already exists")
+	ErrInvalidCursor     = errors.New("invalid cursor")
+	ErrInvalidCollection = errors.New("invalid collection")
+)
+
+// Collection is a sharing group of objects, served as one TAXII collection.
+type Collection struct {
+	ID          string // UUID, the TAXII collection id
+	Title       string // unique, human-chosen
+	Description string
+	DefaultTLP  stix.TLP // applies to objects without a TLP marking; AMBER when unset
+	Public      bool     // anonymous viewers may read its TLP:CLEAR objects
+	Created     time.Time
+}
+
+// Record is one stored version of an object as a query returns it.
+type Record struct {
+	Object    *stix.Object
+	Version   time.Time // the object's modified (or created) instant
+	TLP       stix.TLP  // from the object's markings; TLPNone when unmarked
+	CreatedBy string    // created_by_ref
+	Source    string    // provenance: feed, file and line it was imported from
+	// Collection and DateAdded describe the membership the record was found
+	// through. For queries not scoped to a collection, Collection is empty
+	// and DateAdded is when the version was first added anywhere.
+	Collection string
+	DateAdded  time.Time
+	// EffectiveTLP is TLP, or the collection's default when the object is
+	// unmarked. Set for collection-scoped queries; TLP otherwise.
+	EffectiveTLP stix.TLP
+}
+
+// PutItem is one object to store, with where it came from.
+type PutItem struct {
+	Object *stix.Object
+	Source string
+}
+
+// Outcome is what Put did with one object.
+type Outcome uint8
+
+// Outcomes of Put.
+const (
+	Created    Outcome = iota + 1 // first version of a new object
+	NewVersion                    // newer version of a known object
+	Unchanged                     // this exact version was already stored
+	Stale                         // older than a stored version: not stored
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Created:
+		return "created"
+	case NewVersion:
+		return "new version"
+	case Unchanged:
+		return "unchanged"
+	case Stale:
+		return "stale"
+	}
+	return "unknown"
+}
+
+// PutResult reports a Put, per item (same order) and in total.
+type PutResult struct {
+	Outcomes                                 []Outcome
+	Created, NewVersions, Unchanged, Stale int
+}
+
+// Count tallies one outcome.
+func (r *PutResult) Count(o Outcome) {
+	r.Outcomes = append(r.Outcomes, o)
+	switch o {
+	case Created:
+		r.Created++
+	case NewVersion:
+		r.NewVersions++
+	case Unchanged:
+		r.Unchanged++
+	case Stale:
+		r.Stale++
+	}
+}
+
+// VersionMode selects which versions of an object a query returns.
+type VersionMode uint8
+
+// Version modes, as TAXII's match[version].
+const (
+	Last VersionMode = iota // newest version (the default)
+	First
+	All
+)
+
+// Versions selects versions: a mode, or specific version instants (which
+// take precedence when given), ORed together.
+type Versions struct {
+	Mode VersionMode
+	At   []time.Time
+}
+
+// Query selects object versions. Empty fields do not filter. Results are
+// ordered by date_added ascending (then by collection), which makes Cursor
+// resumable: pass Page.Next back to continue exactly after the last record.
+type Query struct {
+	Collection   string // collection id; empty for all collections
+	IDs          []string
+	Types        []string
+	SpecVersions []string
+	Versions     Versions
+	AddedAfter   time.Time // strictly after
+	MaxTLP       stix.TLP  // when set, only records whose EffectiveTLP is at most this
+	Limit        int       // <= 0 means the backend default (1000)
+	Cursor       string
+}
+
+// Page is one page of query results.
+type Page struct {
+	Records []Record
+	More    bool
+	Next    string // cursor for the following page; empty when !More
+}
+
+// DefaultLimit is the page size when a query sets none; MaxLimit caps any.
+const (
+	DefaultLimit = 1000
+	MaxLimit     = 10000
+)
+
+// Collections manages collections.
+type Collections interface {
+	CreateCollection(ctx context.Context, c Collection) (Collection, error)
+	// Collection finds a collection by id or by title.
+	Collection(ctx context.Context, idOrTitle string) (Collection, error)
+	ListCollections(ctx context.Context) ([]Collection, error)
+}
+
+// Writer stores objects.
+type Writer interface {
+	// Put stores a batch in one transaction: either all of it is durable when
+	// Put returns nil, or none of it is. Objects are added to the collection
+	// (which must exist) with fresh date_added values.
+	Put(ctx context.Context, collection string, items []PutItem) (PutResult, error)
+}
+
+// Reader answers queries.
+type Reader interface {
+	// Get returns the selected versions of one object, oldest first, across
+	// all collections. ErrNotFound when there is none.
+	Get(ctx context.Context, id string, v Versions) ([]Record, error)
+	Query(ctx context.Context, q Query) (Page, error)
+	// ByValue returns the latest versions of objects whose indexed values
+	// (indicator pattern literals, SCO values, hashes) include the value,
+	// after stix.NormalizeValue.
+	ByValue(ctx context.Context, value string, limit int) ([]Record, error)
+	// ByName returns the latest versions of objects called name, or with it
+	// among their aliases, after stix.NormalizeName.
+	ByName(ctx context.Context, name string) ([]Record, error)
+	// Edges returns the edges (relationships and embedded references) of
+	// the latest, non-revoked versions that start or end at any of ids.
+	Edges(ctx context.Context, ids []string) ([]stix.Edge, error)
+	// Latest returns the latest version of each id found, in no set order.
+	Latest(ctx context.Context, ids []string) ([]Record, error)
+	// Stats counts stored objects.
+	Stats(ctx context.Context) (Stats, error)
+}
+
+// Stats summarises a store's content.
+type Stats struct {
+	Objects     int64            // distinct ids
+	Versions    int64            // stored versions
+	ByType      map[string]int64 // latest versions per type
+	Collections int64
+}
+
+// Store is the whole storage contract. Consumers should accept the smaller
+// interfaces above.
+type Store interface {
+	Collections
+	Writer
+	Reader
+	Close() error
+}
