@@ -29,7 +29,7 @@ type Summary struct {
 	Created     int
 	NewVersions int
 	Unchanged   int
-	Stale       int // older than a stored version, not stored
+	Stale       int // older than the current version: kept as history only
 	Rejected    int
 	Reasons     map[string]int // rejection count by kind of fault
 	Examples    []string       // the first rejections, in full

@@ -64,7 +64,7 @@ const (
 	Created    Outcome = iota + 1 // first version of a new object
 	NewVersion                    // newer version of a known object
 	Unchanged                     // this exact version was already stored
-	Stale                         // older than a stored version: not stored
+	Stale                         // older than the current version: kept as history only
 )
 
 func (o Outcome) String() string {

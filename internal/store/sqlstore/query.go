@@ -1,0 +1,369 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bulwark-intel/bulwark/internal/stix"
+	"github.com/bulwark-intel/bulwark/internal/store"
+)
+
+// recordCols are the object columns every read selects, in scanRecord order.
+const recordCols = `o.seq, o.version, o.tlp, o.created_by, o.source, o.raw`
+
+// firstAdded is the instant a version first joined any collection.
+const firstAdded = `(SELECT MIN(m0.date_added) FROM memberships m0 WHERE m0.obj = o.seq)`
+
+func scanRecord(sc scanner, extra ...any) (store.Record, int64, error) {
+	var (
+		rec     store.Record
+		seq     int64
+		ver     int64
+		tlp     int
+		raw     []byte
+		added   sql.NullInt64
+		created string
+		source  string
+	)
+	dst := append([]any{&seq, &ver, &tlp, &created, &source, &raw, &added}, extra...)
+	if err := sc.Scan(dst...); err != nil {
+		return rec, 0, err
+	}
+	obj, err := stix.Parse(raw)
+	if err != nil {
+		return rec, 0, fmt.Errorf("stored object %d is unreadable: %w", seq, err)
+	}
+	rec.Object = obj
+	rec.Version = time.Unix(0, ver).UTC()
+	rec.TLP = stix.TLP(tlp)
+	rec.EffectiveTLP = rec.TLP
+	rec.CreatedBy = created
+	rec.Source = source
+	if added.Valid {
+		rec.DateAdded = time.UnixMicro(added.Int64).UTC()
+	}
+	return rec, seq, nil
+}
+
+// Get returns the selected versions of one object, oldest first.
+func (s *Store) Get(ctx context.Context, id string, v store.Versions) ([]store.Record, error) {
+	cond, args := versionCond(v, "")
+	q := `SELECT ` + recordCols + `, ` + firstAdded + ` FROM objects o WHERE o.id = ?` + cond + ` ORDER BY o.version`
+	recs, err := s.records(ctx, q, append([]any{id}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", id, err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("get %s: %w", id, store.ErrNotFound)
+	}
+	return recs, nil
+}
+
+// versionCond filters object versions. With coll set ("m.coll"), first and
+// last are judged among the versions in that collection; otherwise among all
+// stored versions.
+func versionCond(v store.Versions, coll string) (string, []any) {
+	if len(v.At) > 0 {
+		args := make([]any, len(v.At))
+		for i, t := range v.At {
+			args[i] = t.UnixNano()
+		}
+		return ` AND o.version IN (` + placeholders(len(args)) + `)`, args
+	}
+	switch v.Mode {
+	case store.All:
+		return "", nil
+	case store.First:
+		if coll != "" {
+			return ` AND NOT EXISTS (SELECT 1 FROM objects o2 JOIN memberships m2 ON m2.obj = o2.seq AND m2.coll = ` + coll + ` WHERE o2.id = o.id AND o2.version < o.version)`, nil
+		}
+		return ` AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.id = o.id AND o2.version < o.version)`, nil
+	default:
+		if coll != "" {
+			// The global latest flag settles most rows without the subquery.
+			return ` AND (o.latest = 1 OR NOT EXISTS (SELECT 1 FROM objects o2 JOIN memberships m2 ON m2.obj = o2.seq AND m2.coll = ` + coll + ` WHERE o2.id = o.id AND o2.version > o.version))`, nil
+		}
+		return ` AND o.latest = 1`, nil
+	}
+}
+
+func (s *Store) records(ctx context.Context, q string, args ...any) ([]store.Record, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Record
+	for rows.Next() {
+		rec, _, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// Query answers a selection; see store.Query.
+func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	limit = min(limit, store.MaxLimit)
+	if q.Collection != "" {
+		return s.queryCollection(ctx, q, limit)
+	}
+	return s.queryAll(ctx, q, limit)
+}
+
+func filterConds(q store.Query) (string, []any) {
+	var sb strings.Builder
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		sb.WriteString(` AND ` + col + ` IN (` + placeholders(len(vals)) + `)`)
+		args = append(args, anys(vals)...)
+	}
+	in("o.id", q.IDs)
+	in("o.type", q.Types)
+	in("o.spec_version", q.SpecVersions)
+	return sb.String(), args
+}
+
+func (s *Store) queryCollection(ctx context.Context, q store.Query, limit int) (store.Page, error) {
+	c, collSeq, err := s.collectionSeq(ctx, q.Collection)
+	if err != nil {
+		return store.Page{}, err
+	}
+	after := int64(-1 << 62)
+	if !q.AddedAfter.IsZero() {
+		// Strictly after, at microsecond resolution: sub-microsecond digits
+		// are dropped, which keeps the microsecond they fall in excluded.
+		after = q.AddedAfter.UnixMicro()
+	}
+	if q.Cursor != "" {
+		kind, a, b, err := decodeCursor(q.Cursor)
+		if err != nil || kind != 'c' || b != collSeq {
+			return store.Page{}, store.ErrInvalidCursor
+		}
+		after = max(after, a)
+	}
+	conds, args := filterConds(q)
+	vc, vargs := versionCond(q.Versions, "m.coll")
+	eff := `CASE WHEN o.tlp = 0 THEN ? ELSE o.tlp END`
+	sqlq := `SELECT ` + recordCols + `, m.date_added, ` + eff + ` FROM memberships m JOIN objects o ON o.seq = m.obj WHERE m.coll = ? AND m.date_added > ?` + conds + vc
+	qargs := []any{int(c.DefaultTLP), collSeq, after}
+	qargs = append(qargs, args...)
+	qargs = append(qargs, vargs...)
+	if q.MaxTLP != stix.TLPNone {
+		sqlq += ` AND ` + eff + ` <= ?`
+		qargs = append(qargs, int(c.DefaultTLP), int(q.MaxTLP))
+	}
+	sqlq += ` ORDER BY m.date_added LIMIT ?`
+	qargs = append(qargs, limit+1)
+	rows, err := s.db.QueryContext(ctx, s.q(sqlq), qargs...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("query %s: %w", q.Collection, err)
+	}
+	defer rows.Close()
+	var page store.Page
+	for rows.Next() {
+		var eff int
+		rec, _, err := scanRecord(rows, &eff)
+		if err != nil {
+			return store.Page{}, fmt.Errorf("query %s: %w", q.Collection, err)
+		}
+		rec.Collection = c.ID
+		rec.EffectiveTLP = stix.TLP(eff)
+		page.Records = append(page.Records, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("query %s: %w", q.Collection, err)
+	}
+	if len(page.Records) > limit {
+		page.Records = page.Records[:limit]
+		page.More = true
+		last := page.Records[limit-1].DateAdded.UnixMicro()
+		page.Next = encodeCursor("c" + strconv.FormatInt(last, 10) + "." + strconv.FormatInt(collSeq, 10))
+	}
+	return page, nil
+}
+
+func (s *Store) queryAll(ctx context.Context, q store.Query, limit int) (store.Page, error) {
+	var afterSeq int64
+	if q.Cursor != "" {
+		kind, a, _, err := decodeCursor(q.Cursor)
+		if err != nil || kind != 'o' {
+			return store.Page{}, store.ErrInvalidCursor
+		}
+		afterSeq = a
+	}
+	conds, args := filterConds(q)
+	vc, vargs := versionCond(q.Versions, "")
+	sqlq := `SELECT ` + recordCols + `, ` + firstAdded + ` FROM objects o WHERE o.seq > ?` + conds + vc
+	qargs := append([]any{afterSeq}, args...)
+	qargs = append(qargs, vargs...)
+	if !q.AddedAfter.IsZero() {
+		sqlq += ` AND ` + firstAdded + ` > ?`
+		qargs = append(qargs, q.AddedAfter.UnixMicro())
+	}
+	if q.MaxTLP != stix.TLPNone {
+		// Outside a collection an unmarked object has no default to take,
+		// so it is treated as AMBER, the policy's default (fail closed).
+		sqlq += ` AND (CASE WHEN o.tlp = 0 THEN ? ELSE o.tlp END) <= ?`
+		qargs = append(qargs, int(stix.TLPAmber), int(q.MaxTLP))
+	}
+	sqlq += ` ORDER BY o.seq LIMIT ?`
+	qargs = append(qargs, limit+1)
+	rows, err := s.db.QueryContext(ctx, s.q(sqlq), qargs...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	var page store.Page
+	var seqs []int64
+	for rows.Next() {
+		rec, seq, err := scanRecord(rows)
+		if err != nil {
+			return store.Page{}, fmt.Errorf("query: %w", err)
+		}
+		if rec.TLP == stix.TLPNone {
+			rec.EffectiveTLP = stix.TLPAmber
+		}
+		page.Records = append(page.Records, rec)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("query: %w", err)
+	}
+	if len(page.Records) > limit {
+		page.Records = page.Records[:limit]
+		page.More = true
+		page.Next = encodeCursor("o" + strconv.FormatInt(seqs[limit-1], 10))
+	}
+	return page, nil
+}
+
+func (s *Store) collectionSeq(ctx context.Context, idOrTitle string) (store.Collection, int64, error) {
+	row := s.db.QueryRowContext(ctx, s.q(`SELECT id, title, description, default_tlp, public, created, seq FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), idOrTitle, idOrTitle)
+	var c store.Collection
+	var tlp, public int
+	var created, seq int64
+	err := row.Scan(&c.ID, &c.Title, &c.Description, &tlp, &public, &created, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, 0, fmt.Errorf("collection %q: %w", idOrTitle, store.ErrNotFound)
+	}
+	if err != nil {
+		return c, 0, fmt.Errorf("collection %q: %w", idOrTitle, err)
+	}
+	c.DefaultTLP, c.Public, c.Created = stix.TLP(tlp), public != 0, time.UnixMicro(created).UTC()
+	return c, seq, nil
+}
+
+// ByValue finds latest versions indexed under a normalised value.
+func (s *Store) ByValue(ctx context.Context, value string, limit int) ([]store.Record, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	v := stix.NormalizeValue(value)
+	if v == "" {
+		return nil, nil
+	}
+	recs, err := s.records(ctx, `SELECT `+recordCols+`, `+firstAdded+` FROM obj_values v JOIN objects o ON o.seq = v.obj WHERE v.value = ? AND o.latest = 1 ORDER BY o.seq LIMIT ?`, v, min(limit, store.MaxLimit))
+	if err != nil {
+		return nil, fmt.Errorf("by value: %w", err)
+	}
+	return recs, nil
+}
+
+// ByName finds latest versions named or aliased name.
+func (s *Store) ByName(ctx context.Context, name string) ([]store.Record, error) {
+	n := stix.NormalizeName(name)
+	if n == "" {
+		return nil, nil
+	}
+	recs, err := s.records(ctx, `SELECT `+recordCols+`, `+firstAdded+` FROM names n JOIN objects o ON o.seq = n.obj WHERE n.name = ? AND o.latest = 1 ORDER BY o.seq LIMIT ?`, n, store.MaxLimit)
+	if err != nil {
+		return nil, fmt.Errorf("by name: %w", err)
+	}
+	return recs, nil
+}
+
+// Edges returns the edges of current, non-revoked versions touching ids.
+func (s *Store) Edges(ctx context.Context, ids []string) ([]stix.Edge, error) {
+	var out []stix.Edge
+	seen := map[stix.Edge]bool{}
+	for _, chunk := range chunks(ids, 400) {
+		ph := placeholders(len(chunk))
+		q := `SELECT e.src, e.dst, e.kind, e.via FROM edges e JOIN objects o ON o.seq = e.obj WHERE o.latest = 1 AND o.revoked = 0 AND e.src IN (` + ph + `)
+			UNION SELECT e.src, e.dst, e.kind, e.via FROM edges e JOIN objects o ON o.seq = e.obj WHERE o.latest = 1 AND o.revoked = 0 AND e.dst IN (` + ph + `)`
+		args := append(anys(chunk), anys(chunk)...)
+		rows, err := s.db.QueryContext(ctx, s.q(q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("edges: %w", err)
+		}
+		for rows.Next() {
+			var e stix.Edge
+			if err := rows.Scan(&e.Source, &e.Target, &e.Kind, &e.Via); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("edges: %w", err)
+			}
+			if !seen[e] {
+				seen[e] = true
+				out = append(out, e)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("edges: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Latest returns the current version of each id found.
+func (s *Store) Latest(ctx context.Context, ids []string) ([]store.Record, error) {
+	var out []store.Record
+	for _, chunk := range chunks(ids, 500) {
+		recs, err := s.records(ctx, `SELECT `+recordCols+`, `+firstAdded+` FROM objects o WHERE o.latest = 1 AND o.id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
+			return nil, fmt.Errorf("latest: %w", err)
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+// Stats counts what the store holds.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	st := store.Stats{ByType: map[string]int64{}}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM objects`).Scan(&st.Versions); err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM collections`).Scan(&st.Collections); err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT type, COUNT(*) FROM objects WHERE latest = 1 GROUP BY type`)
+	if err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var n int64
+		if err := rows.Scan(&t, &n); err != nil {
+			return st, fmt.Errorf("stats: %w", err)
+		}
+		st.ByType[t] = n
+		st.Objects += n
+	}
+	return st, rows.Err()
+}

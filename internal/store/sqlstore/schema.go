@@ -1,0 +1,71 @@
+package sqlstore
+
+// The schema is shared by both backends; Dialect adapts the few spots where
+// SQLite and PostgreSQL differ (row ids, blob type, locking).
+//
+// objects      one row per stored version (id, version); raw JSON as given.
+//              latest marks the newest version of each id.
+// memberships  one row per (collection, version): date_added in microseconds,
+//              unique and strictly increasing within a collection.
+// obj_values   normalised observable values an object version is about.
+// names        normalised names and aliases of an object version.
+// edges        relationships and embedded references of an object version.
+//
+// Index rows hang off object versions; queries join objects.latest = 1 to
+// see only the current state, so a new version needs no index deletes.
+
+func schema(d Dialect) []string {
+	return []string{
+		`CREATE TABLE IF NOT EXISTS collections (
+			seq ` + d.Serial() + ` PRIMARY KEY,
+			id TEXT NOT NULL UNIQUE,
+			title TEXT NOT NULL UNIQUE,
+			description TEXT NOT NULL DEFAULT '',
+			default_tlp INTEGER NOT NULL,
+			public INTEGER NOT NULL DEFAULT 0,
+			last_added BIGINT NOT NULL DEFAULT 0,
+			created BIGINT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS objects (
+			seq ` + d.Serial() + ` PRIMARY KEY,
+			id TEXT NOT NULL,
+			version BIGINT NOT NULL,
+			type TEXT NOT NULL,
+			spec_version TEXT NOT NULL,
+			created_by TEXT NOT NULL DEFAULT '',
+			tlp INTEGER NOT NULL DEFAULT 0,
+			revoked INTEGER NOT NULL DEFAULT 0,
+			latest INTEGER NOT NULL DEFAULT 1,
+			source TEXT NOT NULL DEFAULT '',
+			raw ` + d.Blob() + ` NOT NULL,
+			UNIQUE (id, version)
+		)`,
+		`CREATE INDEX IF NOT EXISTS objects_type_latest ON objects (type, latest)`,
+		`CREATE TABLE IF NOT EXISTS memberships (
+			coll BIGINT NOT NULL REFERENCES collections (seq),
+			date_added BIGINT NOT NULL,
+			obj BIGINT NOT NULL REFERENCES objects (seq),
+			PRIMARY KEY (coll, date_added)
+		)` + d.WithoutRowID(),
+		`CREATE UNIQUE INDEX IF NOT EXISTS memberships_obj ON memberships (obj, coll)`,
+		`CREATE TABLE IF NOT EXISTS obj_values (
+			value TEXT NOT NULL,
+			obj BIGINT NOT NULL REFERENCES objects (seq),
+			PRIMARY KEY (value, obj)
+		)` + d.WithoutRowID(),
+		`CREATE TABLE IF NOT EXISTS names (
+			name TEXT NOT NULL,
+			obj BIGINT NOT NULL REFERENCES objects (seq),
+			PRIMARY KEY (name, obj)
+		)` + d.WithoutRowID(),
+		`CREATE TABLE IF NOT EXISTS edges (
+			src TEXT NOT NULL,
+			dst TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			via TEXT NOT NULL,
+			obj BIGINT NOT NULL REFERENCES objects (seq)
+		)`,
+		`CREATE INDEX IF NOT EXISTS edges_src ON edges (src)`,
+		`CREATE INDEX IF NOT EXISTS edges_dst ON edges (dst)`,
+	}
+}
