@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-intel/bulwark/internal/corpus"
+)
+
+// bulwark runs one command line in-process and returns its output.
+func bulwark(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader("")}
+	err = run(context.Background(), e, args)
+	return out.String(), errb.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, err := bulwark(t, args...)
+	if err != nil {
+		t.Fatalf("bulwark %s: %v\n%s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+func TestUsage(t *testing.T) {
+	if _, _, err := bulwark(t); !errors.Is(err, errUsage) {
+		t.Errorf("no command: %v", err)
+	}
+	if _, _, err := bulwark(t, "frobnicate"); !errors.Is(err, errUsage) {
+		t.Errorf("unknown command: %v", err)
+	}
+	if _, _, err := bulwark(t, "import"); !errors.Is(err, errUsage) {
+		t.Errorf("import without paths: %v", err)
+	}
+	if _, _, err := bulwark(t, "export", "--max-tlp", "purple"); !errors.Is(err, errUsage) {
+		t.Errorf("bad TLP: %v", err)
+	}
+}
+
+// TestExportNeverLeaks imports objects at every TLP and checks that export
+// gives GREEN and below by default, AMBER+STRICT and RED only when asked.
+func TestExportTLP(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "e.db")
+	mustRun(t, "import", "--db", db, "--quiet", "../../internal/lookup/testdata/actors.json")
+	ids := func(args ...string) map[string]bool {
+		out := mustRun(t, append([]string{"export", "--db", db}, args...)...)
+		var b struct {
+			Type    string
+			Objects []struct{ ID string }
+		}
+		if err := json.Unmarshal([]byte(out), &b); err != nil {
+			t.Fatalf("export is not JSON: %v", err)
+		}
+		m := map[string]bool{}
+		for _, o := range b.Objects {
+			m[o.ID] = true
+		}
+		return m
+	}
+	const red = "indicator--0a1b2c3d-0000-4000-8000-0000000000d3"
+	const identity = "identity--0a1b2c3d-0000-4000-8000-000000000001" // unmarked: collection default AMBER
+	def := ids()
+	if def[red] || def[identity] {
+		t.Errorf("default export holds RED or AMBER objects")
+	}
+	if !def["intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"] || !def["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"] {
+		t.Errorf("default export lacks a CLEAR object or its marking definition")
+	}
+	if a := ids("--max-tlp", "amber"); a[red] || !a[identity] {
+		t.Errorf("AMBER export: red=%v identity=%v", a[red], a[identity])
+	}
+	if r := ids("--max-tlp", "red"); !r[red] {
+		t.Errorf("RED export lacks the RED object")
+	}
+}
+
+// TestActorAcrossFeeds is the end-to-end check: after importing
+// ATT&CK, the MISP galaxy, OFAC's lists and the GraphSense TagPacks,
+// "Hidden Cobra" resolves to Lazarus Group with its ATT&CK techniques and
+// its OFAC-listed wallets, the Ronin exploiter among them.
+func TestActorAcrossFeeds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports the corpus")
+	}
+	inputs := []string{
+		"attack/enterprise-attack-stix20.json",
+		"misp/misp-galaxy-threat-actor.json",
+		"chain/ofac_0xB10C_lists",
+		"chain/graphsense_tagpacks",
+	}
+	db := filepath.Join(t.TempDir(), "a.db")
+	args := []string{"import", "--db", db, "--quiet"}
+	for _, in := range inputs {
+		args = append(args, corpus.Path(t, in))
+	}
+	mustRun(t, args...)
+	out := mustRun(t, "actor", "--db", db, "Hidden Cobra")
+	for _, want := range []string{
+		"Lazarus Group (G0032)",
+		"Diamond Sleet", "ZINC",
+		"T1566.001", // Spearphishing Attachment, used by Lazarus in ATT&CK
+		"0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("actor output lacks %q:\n%s", want, out)
+		}
+	}
+	var ronin string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "0x098B716B8Aaf21512996dC57EB0615e2383E2f96") {
+			ronin = line
+		}
+	}
+	if !strings.Contains(ronin, "OFAC") {
+		t.Errorf("the Ronin exploiter is not shown as OFAC-listed: %q", ronin)
+	}
+	js := mustRun(t, "actor", "--db", db, "--json", "hidden cobra")
+	if !json.Valid([]byte(js)) {
+		t.Errorf("--json output is not JSON")
+	}
+	sr := mustRun(t, "search", "--db", db, "0x098b716b8aaf21512996dc57eb0615e2383e2f96")
+	if !strings.Contains(sr, "Lazarus") {
+		t.Errorf("search of the Ronin address does not name Lazarus:\n%s", sr)
+	}
+	_ = os.Remove(db)
+}

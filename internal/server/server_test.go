@@ -1,0 +1,109 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-intel/bulwark/internal/feed"
+	"github.com/bulwark-intel/bulwark/internal/feed/stixfile"
+	"github.com/bulwark-intel/bulwark/internal/server"
+	"github.com/bulwark-intel/bulwark/internal/stix"
+	"github.com/bulwark-intel/bulwark/internal/store"
+	"github.com/bulwark-intel/bulwark/internal/store/sqlite"
+)
+
+func newServer(t *testing.T, max stix.TLP) *httptest.Server {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.CreateCollection(ctx, store.Collection{Title: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../lookup/testdata/actors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := feed.Import(ctx, s, "c", stixfile.Format, feed.Source{Path: f.Name(), R: f}, 0); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(server.New(s, server.Options{MaxTLP: max}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func get(t *testing.T, ts *httptest.Server, path string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Get(ts.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func TestRoutes(t *testing.T) {
+	ts := newServer(t, stix.TLPClear)
+	tests := []struct {
+		path     string
+		code     int
+		contains string
+	}{
+		{"/healthz", 200, `"ok"`},
+		{"/api/v1/search?value=0x098B716B8Aaf21512996dC57EB0615e2383E2f96", 200, `"LAZARUS GROUP"`},
+		{"/api/v1/search", 400, "missing parameter value"},
+		{"/api/v1/search?value=" + strings.Repeat("a", 5000), 400, "too long"},
+		{"/api/v1/actors/" + url.PathEscape("Hidden Cobra"), 200, `"G0032"`},
+		{"/api/v1/actors/nobody", 404, "not found"},
+		{"/api/v1/objects/intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a", 200, `"Lazarus Group"`},
+		{"/api/v1/objects/not-an-id", 400, "invalid id"},
+		{"/api/v1/objects/intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d1839000", 404, "not found"},
+		{"/api/v1/stats", 200, `"Objects"`},
+	}
+	for _, tt := range tests {
+		code, body, _ := get(t, ts, tt.path)
+		if code != tt.code || !strings.Contains(body, tt.contains) {
+			t.Errorf("GET %s = %d %.200s, want %d containing %q", tt.path, code, body, tt.code, tt.contains)
+		}
+	}
+	// Metrics count what was served.
+	code, body, _ := get(t, ts, "/metrics")
+	if code != 200 || !strings.Contains(body, `bulwark_http_requests_total{code="404",route="GET /api/v1/actors/{name}"} 1`) || !strings.Contains(body, "bulwark_store_objects 17") {
+		t.Errorf("metrics: %d\n%s", code, body)
+	}
+}
+
+// The API has no authentication yet: nothing above its TLP limit may be
+// returned, nor confirmed to exist.
+func TestTLPLimit(t *testing.T) {
+	ts := newServer(t, stix.TLPClear)
+	red := "/api/v1/objects/indicator--0a1b2c3d-0000-4000-8000-0000000000d3"
+	missing := "/api/v1/objects/indicator--0a1b2c3d-0000-4000-8000-0000000000ff"
+	c1, b1, _ := get(t, ts, red)
+	c2, b2, _ := get(t, ts, missing)
+	if c1 != 404 || c1 != c2 || b1 != b2 {
+		t.Errorf("a RED object answers %d %q, a missing one %d %q: they must be indistinguishable", c1, b1, c2, b2)
+	}
+	_, body, _ := get(t, ts, "/api/v1/search?value=0x1111111111111111111111111111111111111111")
+	var res struct{ Indicators []any }
+	if err := json.Unmarshal([]byte(body), &res); err != nil || len(res.Indicators) != 0 {
+		t.Errorf("search leaked a RED indicator: %s", body)
+	}
+	ts = newServer(t, stix.TLPRed)
+	if c, _, _ := get(t, ts, red); c != 200 {
+		t.Errorf("with --max-tlp red the object answers %d", c)
+	}
+}
