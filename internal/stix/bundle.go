@@ -2,7 +2,6 @@ package stix
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,13 +12,15 @@ import (
 // object is under 100 KB; a 16 MiB object is an attack or an accident.
 const DefaultMaxObjectBytes = 16 << 20
 
-// ErrObjectTooLarge is returned when one object exceeds the reader's limit.
+// ErrObjectTooLarge is returned when one object exceeds the reader's limit
+// (which counts the whitespace before it; objects within 4 KiB of the limit
+// may be refused).
 var ErrObjectTooLarge = errors.New("object exceeds size limit")
 
 // RawObject is one undecoded object out of a bundle.
 type RawObject struct {
-	Index int   // position in the bundle's objects list, from 0
-	Line  int   // line of the file on which the object starts, from 1
+	Index int // position in the bundle's objects list, from 0
+	Line  int // line of the file on which the object starts, from 1
 	Raw   []byte
 }
 
@@ -31,9 +32,10 @@ type BundleReader struct {
 	cr       *countingReader
 	maxBytes int64
 
-	state int // 0 start, 1 in objects array, 2 in plain array, 3 after, 4 single object pending
-	index int
+	state  int // 0 start, 1 in objects array, 2 in plain array, 3 after, 4 single object pending
+	index  int
 	single json.RawMessage
+	err    error // sticky: the stream cannot be resynchronised after an error
 
 	// BundleID and SpecVersion are filled in as the bundle's own properties
 	// are read; properties after "objects" are seen only at the end.
@@ -56,6 +58,17 @@ func NewBundleReader(r io.Reader, maxObjectBytes int64) *BundleReader {
 // fatal for the rest of the stream (the JSON cannot be resynchronised);
 // objects returned before it remain good.
 func (b *BundleReader) Next() (RawObject, error) {
+	if b.err != nil {
+		return RawObject{}, b.err
+	}
+	ro, err := b.next()
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return ro, err
+}
+
+func (b *BundleReader) next() (RawObject, error) {
 	for {
 		switch b.state {
 		case 0:
@@ -69,7 +82,10 @@ func (b *BundleReader) Next() (RawObject, error) {
 				}
 				if b.state == 2 {
 					b.state = 3
-					return RawObject{}, b.finish()
+					if err := b.finish(); err != nil {
+						return RawObject{}, err
+					}
+					return RawObject{}, io.EOF
 				}
 				b.state = 0 // back to the bundle's remaining properties
 				if err := b.restOfBundle(); err != nil {
@@ -89,27 +105,54 @@ func (b *BundleReader) Next() (RawObject, error) {
 }
 
 func (b *BundleReader) decodeOne() (RawObject, error) {
-	b.cr.limit = b.cr.n + b.maxBytes + 64<<10
 	start := b.dec.InputOffset()
+	// The decoder buffers the value from start on, in a buffer that grows
+	// by doubling from 512 bytes (512·(2^k−1)). Stopping the reads a little
+	// short of maxBytes past start keeps it from doubling once more past a
+	// 16 MiB limit: an oversized object costs about 2×maxBytes of
+	// allocation, not 4×. The price is that objects within 4 KiB of the
+	// limit are refused too.
+	b.cr.limit = start + max(b.maxBytes-4<<10, 1)
 	var raw json.RawMessage
 	if err := b.dec.Decode(&raw); err != nil {
+		line := b.cr.lineAt(b.valueStart(start))
 		if errors.Is(err, ErrObjectTooLarge) {
-			return RawObject{}, fmt.Errorf("object %d: %w (%d bytes)", b.index, ErrObjectTooLarge, b.maxBytes)
+			return RawObject{}, fmt.Errorf("object %d (line %d): %w (%d bytes)", b.index, line, ErrObjectTooLarge, b.maxBytes)
 		}
-		return RawObject{}, fmt.Errorf("object %d: %w", b.index, b.wrap(err))
+		// Decode reports syntax errors relative to the value's start.
+		// Decode's syntax error offsets are not positions in the stream, so
+		// the error is found again in the bytes still held.
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			vs := b.valueStart(start)
+			if jerr := json.Unmarshal(b.cr.bytesFrom(vs), new(json.RawMessage)); errors.As(jerr, &se) {
+				return RawObject{}, fmt.Errorf("object %d (line %d): line %d: invalid JSON: %v", b.index, line, b.cr.lineAt(vs+se.Offset-1), se)
+			}
+			return RawObject{}, fmt.Errorf("object %d (line %d): invalid JSON: %v", b.index, line, err)
+		}
+		return RawObject{}, fmt.Errorf("object %d (line %d): %w", b.index, line, b.wrap(err))
 	}
 	b.cr.limit = 0
 	if int64(len(raw)) > b.maxBytes {
 		return RawObject{}, fmt.Errorf("object %d: %w (%d bytes)", b.index, ErrObjectTooLarge, b.maxBytes)
 	}
-	// The object starts after the separator and whitespace that precede it.
-	objStart := start + int64(bytes.IndexByte(b.cr.peekFrom(start), '{'))
-	if objStart < start {
-		objStart = start
-	}
-	ro := RawObject{Index: b.index, Line: b.cr.lineAt(objStart), Raw: raw}
+	ro := RawObject{Index: b.index, Line: b.cr.lineAt(b.valueStart(start)), Raw: raw}
 	b.index++
 	return ro, nil
+}
+
+// valueStart returns the offset at which the value read from start begins:
+// after the whitespace and the separating comma that precede it.
+func (b *BundleReader) valueStart(start int64) int64 {
+	p := b.cr.peekFrom(start)
+	for i, c := range p {
+		switch c {
+		case ' ', '\t', '\r', '\n', ',':
+			continue
+		}
+		return start + int64(i)
+	}
+	return start
 }
 
 // start reads up to the first object.
@@ -238,7 +281,8 @@ func (b *BundleReader) wrap(err error) error {
 		return fmt.Errorf("line %d: invalid JSON: %v", b.cr.lineAt(se.Offset), se)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("line %d: truncated JSON (unexpected end of input)", b.cr.lineAt(b.dec.InputOffset()))
+		// The cut is at the end of what was read.
+		return fmt.Errorf("line %d: truncated JSON (unexpected end of input)", b.cr.lineAt(b.cr.n))
 	}
 	return err
 }
@@ -271,12 +315,33 @@ func (c *countingReader) Read(p []byte) (int, error) {
 			c.pending = append(c.pending, c.n+int64(i))
 		}
 	}
-	// Keep a short window of recent bytes to locate object starts.
-	c.window = append(c.window, p[:n]...)
-	if len(c.window) > 256<<10 {
-		drop := len(c.window) - 128<<10
-		c.window = append(c.window[:0], c.window[drop:]...)
-		c.winStart += int64(drop)
+	// Input made of newlines (between objects, where no size limit applies)
+	// must not grow pending without bound: fold the oldest half into lines.
+	// Line numbers for offsets inside the folded part come out too high, a
+	// price only such input pays.
+	if len(c.pending) > maxPendingLines {
+		half := len(c.pending) / 2
+		c.lines += half
+		c.pending = append(c.pending[:0], c.pending[half:]...)
+	}
+	// Keep a window of the last winKeep to 2*winKeep bytes read, to locate
+	// object starts and syntax errors. It lives in one fixed array: a large
+	// read (the decoder reads megabytes at once into a big object) keeps
+	// only its tail, so no read allocates.
+	if c.window == nil {
+		c.window = make([]byte, 0, 4*winKeep)
+	}
+	data := p[:n]
+	if len(data) >= 2*winKeep {
+		c.window = append(c.window[:0], data[len(data)-winKeep:]...)
+		c.winStart = c.n + int64(len(data)-winKeep)
+	} else {
+		c.window = append(c.window, data...)
+		if len(c.window) > 2*winKeep {
+			drop := len(c.window) - winKeep
+			c.window = append(c.window[:0], c.window[drop:]...)
+			c.winStart += int64(drop)
+		}
 	}
 	c.n += int64(n)
 	return n, err
@@ -297,6 +362,14 @@ func (c *countingReader) lineAt(off int64) int {
 	return c.lines + 1
 }
 
+// bytesFrom returns the bytes held from offset off on, if still held.
+func (c *countingReader) bytesFrom(off int64) []byte {
+	if off < c.winStart || off-c.winStart >= int64(len(c.window)) {
+		return nil
+	}
+	return c.window[off-c.winStart:]
+}
+
 // peekFrom returns up to 64 bytes starting at offset off, if still held.
 func (c *countingReader) peekFrom(off int64) []byte {
 	if off < c.winStart || off-c.winStart >= int64(len(c.window)) {
@@ -309,12 +382,18 @@ func (c *countingReader) peekFrom(off int64) []byte {
 	return s
 }
 
+// winKeep is the least number of recent bytes countingReader keeps.
+const winKeep = 128 << 10
+
+// maxPendingLines bounds the newline offsets countingReader keeps (8 MB).
+const maxPendingLines = 1 << 20
+
 // BundleWriter streams a STIX 2.1 bundle.
 type BundleWriter struct {
-	w     *bufio.Writer
-	n     int
-	done  bool
-	err   error
+	w    *bufio.Writer
+	n    int
+	done bool
+	err  error
 }
 
 // NewBundleWriter starts a bundle with a fresh id on w.

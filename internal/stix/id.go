@@ -46,7 +46,8 @@ func ParseID(id string) (typ string, u uuid.UUID, err error) {
 		return "", uuid.UUID{}, fmt.Errorf("identifier %q has no RFC 4122 UUID", trunc(id, 80))
 	}
 	u, perr := uuid.Parse(rest)
-	if perr != nil || u.Variant() != uuid.RFC4122 {
+	// The STIX identifier schema takes RFC 4122 UUIDs of versions 1 to 5.
+	if perr != nil || u.Variant() != uuid.RFC4122 || u.Version() < 1 || u.Version() > 5 {
 		return "", uuid.UUID{}, fmt.Errorf("identifier %q has no RFC 4122 UUID", trunc(id, 80))
 	}
 	return typ, u, nil

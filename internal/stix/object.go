@@ -59,16 +59,22 @@ func Parse(raw []byte) (*Object, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, ErrNotObject
 	}
-	var props map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &props); err != nil {
+	compact, err := compactJSON(raw)
+	if err == nil && !json.Valid(compact) {
+		err = errors.New("invalid JSON")
+	}
+	if err != nil {
+		// Let encoding/json describe what is wrong, with its offset.
+		if jerr := json.Unmarshal(raw, new(json.RawMessage)); jerr != nil {
+			err = jerr
+		}
 		return nil, fmt.Errorf("decoding object: %w", err)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := json.Compact(&buf, raw); err != nil {
+	props, err := splitObject(compact)
+	if err != nil {
 		return nil, fmt.Errorf("decoding object: %w", err)
 	}
-	o := &Object{Raw: buf.Bytes(), props: props}
+	o := &Object{Raw: compact, props: props}
 	if err := o.decodeCommon(); err != nil {
 		return nil, err
 	}
@@ -108,9 +114,11 @@ func (o *Object) decodeCommon() error {
 		if !ok {
 			return nil
 		}
-		if err := json.Unmarshal(v, dst); err != nil {
+		s, err := jsonString(v)
+		if err != nil {
 			return propErr(name, "must be a string")
 		}
+		*dst = s
 		return nil
 	}
 	ts := func(name string, dst *time.Time) error {
@@ -152,7 +160,8 @@ func (o *Object) decodeCommon() error {
 		}
 	}
 	if v, ok := o.props["labels"]; ok {
-		if err := json.Unmarshal(v, &o.Labels); err != nil {
+		var err error
+		if o.Labels, err = jsonStrings(v); err != nil {
 			return propErr("labels", "must be a list of strings")
 		}
 	}
@@ -169,7 +178,8 @@ func (o *Object) decodeCommon() error {
 		}
 	}
 	if v, ok := o.props["object_marking_refs"]; ok {
-		if err := json.Unmarshal(v, &o.ObjectMarkingRefs); err != nil {
+		var err error
+		if o.ObjectMarkingRefs, err = jsonStrings(v); err != nil {
 			return propErr("object_marking_refs", "must be a list of identifiers")
 		}
 	}
@@ -199,20 +209,21 @@ func (o *Object) Prop(name string) json.RawMessage { return o.props[name] }
 
 // String returns a string property, or "" when absent or not a string.
 func (o *Object) String(name string) string {
-	var s string
 	if v, ok := o.props[name]; ok {
-		_ = json.Unmarshal(v, &s)
+		s, _ := jsonString(v)
+		return s
 	}
-	return s
+	return ""
 }
 
 // Strings returns a list-of-strings property, or nil when absent or mistyped.
 func (o *Object) Strings(name string) []string {
-	var s []string
 	if v, ok := o.props[name]; ok {
-		_ = json.Unmarshal(v, &s)
+		if s, err := jsonStrings(v); err == nil {
+			return s
+		}
 	}
-	return s
+	return nil
 }
 
 // Decode unmarshals one property into dst. It reports false when absent.

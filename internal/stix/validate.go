@@ -60,6 +60,11 @@ func validateCommon(o *Object) error {
 			return propErr("modified", "is before created")
 		}
 	}
+	for name := range o.props {
+		if !validPropName(name) {
+			return propErr(trunc(name, 80), "property names must be 3–250 characters of a–z, 0–9 and _")
+		}
+	}
 	if o.CreatedByRef != "" {
 		if err := checkRef(o.CreatedByRef, "identity"); err != nil {
 			return propErr("created_by_ref", "%v", err)
@@ -111,27 +116,27 @@ var typeChecks map[string]checkFunc
 func init() {
 	named := func(o *Object) error { return requireString(o, "name") }
 	typeChecks = map[string]checkFunc{
-		"attack-pattern":    named,
-		"campaign":          all(named, timeOrder("first_seen", "last_seen")),
-		"course-of-action":  named,
-		"grouping":          all(func(o *Object) error { return requireString(o, "context") }, requireRefs("object_refs")),
-		"identity":          named,
-		"incident":          named,
-		"indicator":         checkIndicator,
-		"infrastructure":    all(named, timeOrder("first_seen", "last_seen")),
-		"intrusion-set":     all(named, timeOrder("first_seen", "last_seen")),
-		"location":          checkLocation,
-		"malware":           checkMalware,
-		"malware-analysis":  func(o *Object) error { return requireString(o, "product") },
-		"note":              all(func(o *Object) error { return requireString(o, "content") }, requireRefs("object_refs")),
-		"observed-data":     checkObservedData,
-		"opinion":           all(func(o *Object) error { return requireString(o, "opinion") }, requireRefs("object_refs")),
-		"report":            all(named, requireTimestamp("published"), requireRefs("object_refs")),
-		"threat-actor":      all(named, timeOrder("first_seen", "last_seen")),
-		"tool":              named,
-		"vulnerability":     named,
-		"relationship":      checkRelationship,
-		"sighting":          checkSighting,
+		"attack-pattern":     named,
+		"campaign":           all(named, timeOrder("first_seen", "last_seen")),
+		"course-of-action":   named,
+		"grouping":           all(func(o *Object) error { return requireString(o, "context") }, requireRefs("object_refs")),
+		"identity":           named,
+		"incident":           named,
+		"indicator":          checkIndicator,
+		"infrastructure":     all(named, timeOrder("first_seen", "last_seen")),
+		"intrusion-set":      all(named, timeOrder("first_seen", "last_seen")),
+		"location":           checkLocation,
+		"malware":            checkMalware,
+		"malware-analysis":   func(o *Object) error { return requireString(o, "product") },
+		"note":               all(func(o *Object) error { return requireString(o, "content") }, requireRefs("object_refs")),
+		"observed-data":      checkObservedData,
+		"opinion":            all(func(o *Object) error { return requireString(o, "opinion") }, requireRefs("object_refs")),
+		"report":             all(named, requireTimestamp("published"), requireRefs("object_refs")),
+		"threat-actor":       all(named, timeOrder("first_seen", "last_seen")),
+		"tool":               named,
+		"vulnerability":      named,
+		"relationship":       checkRelationship,
+		"sighting":           checkSighting,
 		"marking-definition": checkMarkingDefinition,
 
 		"ipv4-addr":             checkIPValue(true),
@@ -167,8 +172,8 @@ func requireString(o *Object, name string) error {
 	if v == nil {
 		return propErr(name, "required")
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err := jsonString(v)
+	if err != nil || v[0] != '"' {
 		return propErr(name, "must be a string")
 	}
 	if strings.TrimSpace(s) == "" {
@@ -377,6 +382,13 @@ func checkObservedData(o *Object) error {
 	return nil
 }
 
+// notEndpoint lists the types a relationship may not point at: STIX 2.1
+// allows only SDOs and SCOs as source_ref and target_ref.
+var notEndpoint = map[string]bool{
+	"relationship": true, "sighting": true, "bundle": true, "language-content": true,
+	"marking-definition": true, "extension-definition": true,
+}
+
 func checkRelationship(o *Object) error {
 	if err := requireString(o, "relationship_type"); err != nil {
 		return err
@@ -385,8 +397,12 @@ func checkRelationship(o *Object) error {
 		if err := requireString(o, p); err != nil {
 			return err
 		}
-		if err := checkRef(o.String(p), ""); err != nil {
+		typ, _, err := ParseID(o.String(p))
+		if err != nil {
 			return propErr(p, "%v", err)
+		}
+		if notEndpoint[typ] {
+			return propErr(p, "must reference an SDO or SCO, got %s", typ)
 		}
 	}
 	return timeOrder("start_time", "stop_time")(o)
@@ -396,8 +412,14 @@ func checkSighting(o *Object) error {
 	if err := requireString(o, "sighting_of_ref"); err != nil {
 		return err
 	}
-	if err := checkRef(o.String("sighting_of_ref"), ""); err != nil {
+	typ, _, err := ParseID(o.String("sighting_of_ref"))
+	if err != nil {
 		return propErr("sighting_of_ref", "%v", err)
+	}
+	// What is sighted is an SDO (an indicator, malware, …), never an SCO,
+	// an SRO or a marking.
+	if IsSCO(typ) || notEndpoint[typ] {
+		return propErr("sighting_of_ref", "must reference an SDO, got %s", typ)
 	}
 	var n int64
 	if ok, err := o.Decode("count", &n); err != nil {
@@ -405,14 +427,35 @@ func checkSighting(o *Object) error {
 	} else if ok && (n < 0 || n > 999999999) {
 		return propErr("count", "must be 0–999999999, got %d", n)
 	}
-	for _, p := range []string{"observed_data_refs", "where_sighted_refs"} {
-		if o.Has(p) {
-			if err := requireRefs(p)(o); err != nil {
-				return err
-			}
-		}
+	if err := refsOfType(o, "observed_data_refs", "observed-data"); err != nil {
+		return err
+	}
+	if err := refsOfType(o, "where_sighted_refs", "identity", "location"); err != nil {
+		return err
 	}
 	return timeOrder("first_seen", "last_seen")(o)
+}
+
+// refsOfType checks an optional list of references whose targets must be of
+// one of the given types.
+func refsOfType(o *Object, name string, types ...string) error {
+	if !o.Has(name) {
+		return nil
+	}
+	if err := requireRefs(name)(o); err != nil {
+		return err
+	}
+	for i, r := range o.Strings(name) {
+		typ, _, _ := ParseID(r)
+		ok := false
+		for _, t := range types {
+			ok = ok || typ == t
+		}
+		if !ok {
+			return propErr(fmt.Sprintf("%s[%d]", name, i), "must reference %s, got %s", strings.Join(types, " or "), typ)
+		}
+	}
+	return nil
 }
 
 // checkMarkingDefinition validates a marking definition and refuses any
@@ -420,7 +463,8 @@ func checkSighting(o *Object) error {
 // level: such a forgery would relabel everything marked with it.
 func checkMarkingDefinition(o *Object) error {
 	if lvl, ok := TLPOfMarking(o.ID); ok {
-		if got := declaredTLP(o); got != lvl {
+		// TLP 1.0 ids carry definition_type "tlp"; TLP 2.0 ids the extension.
+		if got, v1 := declaredTLP(o); got != lvl || v1 != isTLP1(o.ID) {
 			return propErr("definition", "reserved TLP identifier %s must define TLP:%s", o.ID, strings.ToUpper(lvl.String()))
 		}
 		return nil
@@ -446,39 +490,76 @@ func checkMarkingDefinition(o *Object) error {
 }
 
 // declaredTLP reads the TLP level a marking definition states, from the TLP
-// 1.0 definition or the TLP 2.0 extension.
-func declaredTLP(o *Object) TLP {
+// 1.0 definition (v1 true) or the TLP 2.0 extension.
+func declaredTLP(o *Object) (lvl TLP, v1 bool) {
 	if o.String("definition_type") == "tlp" {
 		var d struct {
 			TLP string `json:"tlp"`
 		}
 		if _, err := o.Decode("definition", &d); err == nil {
-			if t, err := ParseTLP(d.TLP); err == nil && t != TLPAmberStrict {
-				return t
+			// TLP 1.0 knows white, green, amber and red only, in lower case.
+			switch d.TLP {
+			case "white":
+				return TLPClear, true
+			case "green":
+				return TLPGreen, true
+			case "amber":
+				return TLPAmber, true
+			case "red":
+				return TLPRed, true
 			}
 		}
-		return TLPNone
+		return TLPNone, true
 	}
 	if ext, ok := o.Extensions[TLP2Extension]; ok {
 		var e struct {
-			TLP string `json:"tlp_2_0"`
+			Type string `json:"extension_type"`
+			TLP  string `json:"tlp_2_0"`
 		}
-		if err := json.Unmarshal(ext, &e); err == nil {
+		if err := json.Unmarshal(ext, &e); err == nil && e.Type == "property-extension" {
 			switch e.TLP {
 			case "clear":
-				return TLPClear
+				return TLPClear, false
 			case "green":
-				return TLPGreen
+				return TLPGreen, false
 			case "amber":
-				return TLPAmber
+				return TLPAmber, false
 			case "amber+strict":
-				return TLPAmberStrict
+				return TLPAmberStrict, false
 			case "red":
-				return TLPRed
+				return TLPRed, false
 			}
 		}
 	}
-	return TLPNone
+	return TLPNone, false
+}
+
+func isTLP1(id string) bool {
+	switch id {
+	case TLP1White, TLP1Green, TLP1Amber, TLP1Red:
+		return true
+	}
+	return false
+}
+
+// validPropName checks a top-level property name as the STIX 2.1 schemas
+// do: 3–250 characters of a–z, 0–9 and underscore ("id" is the one shorter
+// name the specification defines). Custom properties SHOULD start with x_;
+// that is not enforced, as producers such as ATT&CK namespace theirs.
+func validPropName(s string) bool {
+	if s == "id" {
+		return true
+	}
+	if len(s) < 3 || len(s) > 250 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func checkIPValue(v4 bool) checkFunc {

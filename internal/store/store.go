@@ -83,7 +83,7 @@ func (o Outcome) String() string {
 
 // PutResult reports a Put, per item (same order) and in total.
 type PutResult struct {
-	Outcomes                                 []Outcome
+	Outcomes                               []Outcome
 	Created, NewVersions, Unchanged, Stale int
 }
 
