@@ -224,7 +224,9 @@ func Actor(ctx context.Context, r store.Reader, name string, f Filter) (*ActorPr
 			group[m.Object.ID] = m
 		}
 	}
-	// Declared equivalences of the directly matched objects.
+	// Objects a source declares similar (MISP's "similar" clusters) are
+	// listed as related, not merged: MISP calls TraderTraitor and Stardust
+	// Chollima similar to Lazarus, and ATT&CK keeps them apart.
 	ids := keys(group)
 	edges, err := r.Edges(ctx, ids)
 	if err != nil {
@@ -241,17 +243,30 @@ func Actor(ctx context.Context, r store.Reader, name string, f Filter) (*ActorPr
 			}
 		}
 	}
-	recs, err := r.Latest(ctx, linked)
+	related, err := r.Latest(ctx, linked)
 	if err != nil {
 		return nil, err
 	}
-	for _, rec := range recs {
-		if f.allows(rec) && actorTypes[rec.Object.Type] {
-			group[rec.Object.ID] = rec
+	p, err := profile(ctx, r, name, group, f)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, ref := range p.Related {
+		seen[ref.ID] = true
+	}
+	for _, rec := range related {
+		if f.allows(rec) && actorTypes[rec.Object.Type] && !seen[rec.Object.ID] {
+			seen[rec.Object.ID] = true
+			ref := refOf(rec)
+			ref.Via = "related-to"
+			p.Related = append(p.Related, ref)
 		}
 	}
-	return profile(ctx, r, name, group, f)
+	sortRefs(p.Related)
+	return p, nil
 }
+
 
 func isActorID(id string) bool {
 	return strings.HasPrefix(id, "intrusion-set--") || strings.HasPrefix(id, "threat-actor--")
@@ -325,10 +340,10 @@ func profile(ctx context.Context, r store.Reader, query string, group map[string
 	var indicatorIDs []string
 	seen := map[string]bool{}
 	add := func(list *[]Ref, rec store.Record, via string) {
-		if seen[rec.Object.ID+"/"+via] {
+		if seen[rec.Object.ID] {
 			return
 		}
-		seen[rec.Object.ID+"/"+via] = true
+		seen[rec.Object.ID] = true
 		ref := refOf(rec)
 		ref.Via = via
 		*list = append(*list, ref)
@@ -455,7 +470,7 @@ func walletsOf(ctx context.Context, r store.Reader, indicatorIDs []string, f Fil
 				continue
 			}
 			if _, ok := byAddr[pv.Value]; !ok {
-				byAddr[pv.Value] = &Wallet{Address: pv.Value, Asset: rec.Object.String("x_bulwark_asset")}
+				byAddr[pv.Value] = &Wallet{Address: pv.Value, Asset: assetOf(rec.Object)}
 				order = append(order, pv.Value)
 			}
 		}
@@ -483,7 +498,7 @@ func walletsOf(ctx context.Context, r store.Reader, indicatorIDs []string, f Fil
 				best = t
 			}
 			if w.Asset == "" {
-				w.Asset = rec.Object.String("x_bulwark_asset")
+				w.Asset = assetOf(rec.Object)
 			}
 			if c := rec.CreatedBy; c != "" {
 				creatorOf[w] = append(creatorOf[w], c)
@@ -521,6 +536,14 @@ func walletsOf(ctx context.Context, r store.Reader, indicatorIDs []string, f Fil
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
 	return out, nil
+}
+
+// assetOf is the currency an importer recorded on a wallet indicator.
+func assetOf(o *stix.Object) string {
+	if a := o.String("x_bulwark_asset"); a != "" {
+		return a
+	}
+	return strings.ToUpper(o.String("x_bulwark_currency"))
 }
 
 // feedName takes the feed's name out of a provenance string ("OFAC SDN
