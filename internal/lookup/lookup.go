@@ -267,7 +267,6 @@ func Actor(ctx context.Context, r store.Reader, name string, f Filter) (*ActorPr
 	return p, nil
 }
 
-
 func isActorID(id string) bool {
 	return strings.HasPrefix(id, "intrusion-set--") || strings.HasPrefix(id, "threat-actor--")
 }
