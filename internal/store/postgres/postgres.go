@@ -1,7 +1,7 @@
 // Package postgres is the store backend for larger deployments, over pgx.
 // It shares its SQL with the SQLite backend (store/sqlstore) and differs only
-// in dialect: $n placeholders, BIGSERIAL keys and a row lock on the
-// collection that serialises writers of one collection.
+// in dialect: $n placeholders, BIGSERIAL keys and a row lock on the store's
+// clock that serialises writers, as SQLite's single writer does.
 package postgres
 
 import (
@@ -40,12 +40,12 @@ func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
 
 type dialect struct{}
 
-func (dialect) Name() string           { return "postgres" }
-func (dialect) Serial() string         { return "BIGSERIAL" }
-func (dialect) Blob() string           { return "BYTEA" }
-func (dialect) WithoutRowID() string   { return "" }
-func (dialect) LockCollection() string { return " FOR UPDATE" }
-func (dialect) MaxParams() int         { return 65535 }
+func (dialect) Name() string         { return "postgres" }
+func (dialect) Serial() string       { return "BIGSERIAL" }
+func (dialect) Blob() string         { return "BYTEA" }
+func (dialect) WithoutRowID() string { return "" }
+func (dialect) ForUpdate() string    { return " FOR UPDATE" }
+func (dialect) MaxParams() int       { return 65535 }
 
 // Rebind turns ? placeholders into $1, $2, …. Our queries hold no string
 // literals containing '?', so a plain scan is enough.

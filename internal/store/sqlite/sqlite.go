@@ -70,7 +70,7 @@ func (dialect) Serial() string         { return "INTEGER" }
 func (dialect) Blob() string           { return "BLOB" }
 func (dialect) WithoutRowID() string   { return " WITHOUT ROWID" }
 func (dialect) Rebind(q string) string { return q }
-func (dialect) LockCollection() string { return "" } // the immediate transaction already holds the write lock
+func (dialect) ForUpdate() string      { return "" } // the immediate transaction already holds the write lock
 func (dialect) MaxParams() int         { return 32766 }
 
 func (dialect) IsUniqueViolation(err error) bool {

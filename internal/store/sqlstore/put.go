@@ -43,11 +43,20 @@ func (s *Store) Put(ctx context.Context, collection string, items []store.PutIte
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
-	// Lock the collection row first: it serialises writers of one
-	// collection, so date_added values commit in the order they are handed
-	// out and a reader paging by date_added never misses a later commit.
-	var collSeq, lastAdded int64
-	err = tx.QueryRowContext(ctx, s.q(`SELECT seq, last_added FROM collections WHERE id = ? OR title = ?`+s.d.LockCollection()), collection, collection).Scan(&collSeq, &lastAdded)
+	// Lock the store's clock row first: it serialises all writers (SQLite
+	// does anyway), so date_added values commit in the order they are
+	// handed out and a reader paging by date_added or by row never misses a
+	// later commit. Serialising across collections, not just within one, is
+	// what keeps two writers that put versions of the same object into
+	// different collections from both inserting it (a unique violation) or
+	// both marking their version latest; and one clock for all collections
+	// keeps "first added anywhere" in commit order.
+	var lastAdded int64
+	if err := tx.QueryRowContext(ctx, `SELECT last_added FROM clock WHERE id = 1`+s.d.ForUpdate()).Scan(&lastAdded); err != nil {
+		return res, fmt.Errorf("put: locking the store clock: %w", err)
+	}
+	var collSeq int64
+	err = tx.QueryRowContext(ctx, s.q(`SELECT seq FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), collection, collection).Scan(&collSeq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return res, fmt.Errorf("put: collection %q: %w", collection, store.ErrNotFound)
 	}
@@ -80,12 +89,14 @@ func (s *Store) Put(ctx context.Context, collection string, items []store.PutIte
 	var inserts []pending
 	outcomes := make([]store.Outcome, len(items))
 	member := make([]int64, len(items)) // object seq to add to the collection; 0 = none
-	insertAt := make([]int, len(items))  // index into inserts for new rows, -1 otherwise
+	insertAt := make([]int, len(items)) // index into inserts for new rows, -1 otherwise
 	var superseded []int64
 	for i, it := range items {
 		insertAt[i] = -1
 		o := it.Object
-		v := o.Version().UnixNano()
+		// Microseconds, the precision TAXII speaks: int64 nanoseconds would
+		// overflow for the years after 2262 that STIX timestamps allow.
+		v := o.Version().UnixMicro()
 		vs := known[o.ID]
 		var newest *version
 		var exact *version
@@ -178,24 +189,21 @@ func (s *Store) Put(ctx context.Context, collection string, items []store.PutIte
 			want = append(want, seq)
 		}
 	}
-	present, err := s.memberOf(ctx, tx, collSeq, want)
-	if err != nil {
-		return res, err
-	}
+	// Versions already in the collection keep their date_added: the insert
+	// skips them. Asking first (SELECT … obj IN (…)) cost a round trip and,
+	// on PostgreSQL, a cached plan that degraded to scanning the whole
+	// collection as it grew; the values skipped leave harmless gaps.
 	next := max(s.now().UnixMicro(), lastAdded+1)
 	var rows []any
 	for _, seq := range want {
-		if present[seq] {
-			continue
-		}
 		rows = append(rows, collSeq, next, seq)
 		next++
 	}
-	if err := s.insertRows(ctx, tx, "memberships (coll, date_added, obj)", 3, rows); err != nil {
+	if err := s.insertRows(ctx, tx, "memberships (coll, date_added, obj)", 3, rows, " ON CONFLICT (obj, coll) DO NOTHING"); err != nil {
 		return res, fmt.Errorf("put: memberships: %w", err)
 	}
 	if len(rows) > 0 {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE collections SET last_added = ? WHERE seq = ?`), next-1, collSeq); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE clock SET last_added = ? WHERE id = 1`), next-1); err != nil {
 			return res, fmt.Errorf("put: collection clock: %w", err)
 		}
 	}
@@ -292,31 +300,6 @@ func (s *Store) insertObjects(ctx context.Context, tx *sql.Tx, inserts []pending
 	return seqs, nil
 }
 
-// memberOf reports which of the object seqs are already in the collection.
-func (s *Store) memberOf(ctx context.Context, tx *sql.Tx, coll int64, seqs []int64) (map[int64]bool, error) {
-	present := map[int64]bool{}
-	for _, chunk := range chunks(seqs, 500) {
-		args := append([]any{coll}, anys(chunk)...)
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT obj FROM memberships WHERE coll = ? AND obj IN (`+placeholders(len(chunk))+`)`), args...)
-		if err != nil {
-			return nil, fmt.Errorf("put: reading memberships: %w", err)
-		}
-		for rows.Next() {
-			var seq int64
-			if err := rows.Scan(&seq); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("put: reading memberships: %w", err)
-			}
-			present[seq] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("put: reading memberships: %w", err)
-		}
-	}
-	return present, nil
-}
-
 // maxIndexed bounds what one object contributes to the side indexes, so a
 // hostile object with a million aliases cannot bloat them.
 const maxIndexed = 1000
@@ -350,20 +333,20 @@ func (s *Store) insertIndexes(ctx context.Context, tx *sql.Tx, inserts []pending
 			edges = append(edges, e.Source, e.Target, truncate(e.Kind, 256), e.Via, seq)
 		}
 	}
-	if err := s.insertRows(ctx, tx, "obj_values (value, obj)", 2, values); err != nil {
+	if err := s.insertRows(ctx, tx, "obj_values (value, obj)", 2, values, ""); err != nil {
 		return fmt.Errorf("put: value index: %w", err)
 	}
-	if err := s.insertRows(ctx, tx, "names (name, obj)", 2, names); err != nil {
+	if err := s.insertRows(ctx, tx, "names (name, obj)", 2, names, ""); err != nil {
 		return fmt.Errorf("put: name index: %w", err)
 	}
-	if err := s.insertRows(ctx, tx, "edges (src, dst, kind, via, obj)", 5, edges); err != nil {
+	if err := s.insertRows(ctx, tx, "edges (src, dst, kind, via, obj)", 5, edges, ""); err != nil {
 		return fmt.Errorf("put: edge index: %w", err)
 	}
 	return nil
 }
 
 // insertRows writes flat args as rows of width cols with multi-row INSERTs.
-func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, args []any) error {
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, cols int, args []any, suffix string) error {
 	if len(args) == 0 {
 		return nil
 	}
@@ -372,7 +355,7 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, cols i
 	for start := 0; start < len(args); start += per * cols {
 		end := min(start+per*cols, len(args))
 		n := (end - start) / cols
-		q := "INSERT INTO " + table + " VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+		q := "INSERT INTO " + table + " VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + suffix
 		if _, err := tx.ExecContext(ctx, s.q(q), args[start:end]...); err != nil {
 			return err
 		}

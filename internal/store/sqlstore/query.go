@@ -39,7 +39,7 @@ func scanRecord(sc scanner, extra ...any) (store.Record, int64, error) {
 		return rec, 0, fmt.Errorf("stored object %d is unreadable: %w", seq, err)
 	}
 	rec.Object = obj
-	rec.Version = time.Unix(0, ver).UTC()
+	rec.Version = time.UnixMicro(ver).UTC()
 	rec.TLP = stix.TLP(tlp)
 	rec.EffectiveTLP = rec.TLP
 	rec.CreatedBy = created
@@ -71,7 +71,7 @@ func versionCond(v store.Versions, coll string) (string, []any) {
 	if len(v.At) > 0 {
 		args := make([]any, len(v.At))
 		for i, t := range v.At {
-			args[i] = t.UnixNano()
+			args[i] = t.UnixMicro()
 		}
 		return ` AND o.version IN (` + placeholders(len(args)) + `)`, args
 	}

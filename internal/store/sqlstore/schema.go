@@ -3,10 +3,12 @@ package sqlstore
 // The schema is shared by both backends; Dialect adapts the few spots where
 // SQLite and PostgreSQL differ (row ids, blob type, locking).
 //
+// clock        one row: the last date_added handed out; writers lock it.
 // objects      one row per stored version (id, version); raw JSON as given.
 //              latest marks the newest version of each id.
 // memberships  one row per (collection, version): date_added in microseconds,
-//              unique and strictly increasing within a collection.
+//              unique and strictly increasing within a collection (and,
+//              from the one clock, across the store).
 // obj_values   normalised observable values an object version is about.
 // names        normalised names and aliases of an object version.
 // edges        relationships and embedded references of an object version.
@@ -23,9 +25,15 @@ func schema(d Dialect) []string {
 			description TEXT NOT NULL DEFAULT '',
 			default_tlp INTEGER NOT NULL,
 			public INTEGER NOT NULL DEFAULT 0,
-			last_added BIGINT NOT NULL DEFAULT 0,
 			created BIGINT NOT NULL
 		)`,
+		// One row: the last date_added handed out in any collection. Writers
+		// lock it, which serialises them (see Put).
+		`CREATE TABLE IF NOT EXISTS clock (
+			id INTEGER PRIMARY KEY,
+			last_added BIGINT NOT NULL
+		)`,
+		`INSERT INTO clock (id, last_added) VALUES (1, 0) ON CONFLICT DO NOTHING`,
 		`CREATE TABLE IF NOT EXISTS objects (
 			seq ` + d.Serial() + ` PRIMARY KEY,
 			id TEXT NOT NULL,

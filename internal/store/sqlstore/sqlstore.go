@@ -24,11 +24,11 @@ import (
 // Dialect is what differs between SQL backends.
 type Dialect interface {
 	Name() string
-	Serial() string        // auto-increment integer primary key type
-	Blob() string          // column type for raw JSON bytes
-	WithoutRowID() string  // table suffix for clustered tables
+	Serial() string         // auto-increment integer primary key type
+	Blob() string           // column type for raw JSON bytes
+	WithoutRowID() string   // table suffix for clustered tables
 	Rebind(q string) string // turn ? placeholders into the backend's
-	LockCollection() string // suffix that row-locks the collection in a tx
+	ForUpdate() string      // suffix that row-locks what a SELECT reads, in a tx
 	MaxParams() int
 	IsUniqueViolation(err error) bool
 }
@@ -77,8 +77,10 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) (store
 		c.DefaultTLP = stix.TLPAmber
 	}
 	if c.Created.IsZero() {
-		c.Created = s.now().UTC()
+		c.Created = s.now()
 	}
+	// Stored in microseconds: return what a later lookup will return.
+	c.Created = c.Created.UTC().Truncate(time.Microsecond)
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO collections (id, title, description, default_tlp, public, created) VALUES (?, ?, ?, ?, ?, ?)`),
 		c.ID, c.Title, c.Description, int(c.DefaultTLP), boolInt(c.Public), c.Created.UnixMicro())
 	if err != nil {
