@@ -103,7 +103,7 @@ func TestActorAcrossFeeds(t *testing.T) {
 		args = append(args, corpus.Path(t, in))
 	}
 	mustRun(t, args...)
-	out := mustRun(t, "actor", "--db", db, "Hidden Cobra")
+	out := mustRun(t, "actor", "--db", db, "--all", "Hidden Cobra")
 	for _, want := range []string{
 		"Lazarus Group (G0032)",
 		"Diamond Sleet", "ZINC",

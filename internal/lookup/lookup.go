@@ -267,6 +267,21 @@ func Actor(ctx context.Context, r store.Reader, name string, f Filter) (*ActorPr
 	return p, nil
 }
 
+// authority ranks the objects describing one actor for naming the profile:
+// ATT&CK's own object first (it carries x_mitre_ properties), then any that
+// cites an ATT&CK id, then the rest.
+func authority(o *stix.Object) int {
+	for _, n := range o.PropNames() {
+		if strings.HasPrefix(n, "x_mitre_") {
+			return 2
+		}
+	}
+	if attackID(o) != "" {
+		return 1
+	}
+	return 0
+}
+
 func isActorID(id string) bool {
 	return strings.HasPrefix(id, "intrusion-set--") || strings.HasPrefix(id, "threat-actor--")
 }
@@ -306,16 +321,23 @@ func profile(ctx context.Context, r store.Reader, query string, group map[string
 	// The ATT&CK object, when there is one, gives the profile its name.
 	ids := keys(group)
 	primary := group[ids[0]]
+	best := -1
 	for _, id := range ids {
-		if attackID(group[id].Object) != "" {
-			primary = group[id]
-			break
+		if sc := authority(group[id].Object); sc > best {
+			best, primary = sc, group[id]
 		}
 	}
 	p.Name = primary.Object.String("name")
 	p.ExternalID = attackID(primary.Object)
 	aliasSeen := map[string]bool{stix.NormalizeName(p.Name): true}
-	for _, id := range ids {
+	// The primary object's spelling of an alias wins ("ZINC", not "Zinc").
+	ordered := append([]string{primary.Object.ID}, ids...)
+	doneID := map[string]bool{}
+	for _, id := range ordered {
+		if doneID[id] {
+			continue
+		}
+		doneID[id] = true
 		rec := group[id]
 		p.Objects = append(p.Objects, refOf(rec))
 		for _, n := range stix.Names(rec.Object) {
