@@ -45,6 +45,7 @@ func (dialect) Serial() string       { return "BIGSERIAL" }
 func (dialect) Blob() string         { return "BYTEA" }
 func (dialect) WithoutRowID() string { return "" }
 func (dialect) ForUpdate() string    { return " FOR UPDATE" }
+func (dialect) PreparedRows() bool   { return false }
 func (dialect) MaxParams() int       { return 65535 }
 
 // Rebind turns ? placeholders into $1, $2, …. Our queries hold no string

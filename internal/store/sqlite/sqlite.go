@@ -37,6 +37,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		"foreign_keys(1)",
 		"cache_size(-65536)", // 64 MiB page cache per connection
 		"temp_store(MEMORY)",
+		"wal_autocheckpoint(16384)",
 	} {
 		q.Add("_pragma", p)
 	}
@@ -71,6 +72,7 @@ func (dialect) Blob() string           { return "BLOB" }
 func (dialect) WithoutRowID() string   { return " WITHOUT ROWID" }
 func (dialect) Rebind(q string) string { return q }
 func (dialect) ForUpdate() string      { return "" } // the immediate transaction already holds the write lock
+func (dialect) PreparedRows() bool     { return true }
 func (dialect) MaxParams() int         { return 32766 }
 
 func (dialect) IsUniqueViolation(err error) bool {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-intel/bulwark/internal/corpus"
+	"github.com/bulwark-intel/bulwark/internal/feed"
+	"github.com/bulwark-intel/bulwark/internal/feed/stixfile"
 	"github.com/bulwark-intel/bulwark/internal/store"
 	"github.com/bulwark-intel/bulwark/internal/store/storetest"
 )
@@ -298,4 +302,34 @@ func BenchmarkPut(b *testing.B) {
 	}
 	defer s.Close()
 	storetest.BenchPut(b, s, 1000)
+}
+
+// BenchmarkImportAttack imports the ATT&CK Enterprise bundle (24,771
+// objects) into a fresh store per iteration, as `bulwark import` does.
+func BenchmarkImportAttack(b *testing.B) {
+	path := corpus.Path(b, "attack/enterprise-attack-stix20.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.CreateCollection(ctx, store.Collection{Title: "attack"}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		sum, err := feed.Import(ctx, s, "attack", stixfile.Format, feed.Source{Path: path, R: bytes.NewReader(raw)}, 0)
+		if err != nil || sum.Created != 24771 {
+			b.Fatalf("import: %v %s", err, sum)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(24771*b.N)/b.Elapsed().Seconds(), "objects/s")
 }

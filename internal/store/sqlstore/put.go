@@ -249,6 +249,9 @@ const objectCols = 10
 
 // insertObjects writes new object rows and returns their seqs in order.
 func (s *Store) insertObjects(ctx context.Context, tx *sql.Tx, inserts []pending, latest []bool) ([]int64, error) {
+	if s.d.PreparedRows() {
+		return s.insertObjectsPrepared(ctx, tx, inserts, latest)
+	}
 	seqs := make([]int64, 0, len(inserts))
 	per := max(1, min(200, s.d.MaxParams()/objectCols))
 	for start := 0; start < len(inserts); start += per {
@@ -350,6 +353,19 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, cols i
 	if len(args) == 0 {
 		return nil
 	}
+	if s.d.PreparedRows() {
+		stmt, err := tx.PrepareContext(ctx, s.q("INSERT INTO "+table+" VALUES ("+placeholders(cols)+")"+suffix))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for start := 0; start < len(args); start += cols {
+			if _, err := stmt.ExecContext(ctx, args[start:start+cols]...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	per := max(1, min(500, s.d.MaxParams()/cols))
 	row := "(" + placeholders(cols) + ")"
 	for start := 0; start < len(args); start += per * cols {
@@ -380,4 +396,30 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// insertObjectsPrepared inserts one row at a time through one prepared
+// statement. For an in-process database that is cheaper than multi-row
+// INSERTs, which SQLite must compile afresh for every distinct row count
+// and whose large programs churn its allocator.
+func (s *Store) insertObjectsPrepared(ctx context.Context, tx *sql.Tx, inserts []pending, latest []bool) ([]int64, error) {
+	stmt, err := tx.PrepareContext(ctx, s.q(`INSERT INTO objects (id, version, type, spec_version, created_by, tlp, revoked, latest, source, raw) VALUES (`+placeholders(objectCols)+`) RETURNING seq`))
+	if err != nil {
+		return nil, fmt.Errorf("put: inserting objects: %w", err)
+	}
+	defer stmt.Close()
+	seqs := make([]int64, 0, len(inserts))
+	for k, p := range inserts {
+		spec := p.obj.SpecVersion
+		if spec == "" {
+			spec = "2.1"
+		}
+		var seq int64
+		if err := stmt.QueryRowContext(ctx, p.obj.ID, p.ver, p.obj.Type, spec, p.obj.CreatedByRef,
+			int(p.obj.EffectiveTLP()), boolInt(p.obj.Revoked), boolInt(latest[k]), truncate(p.source, 1024), []byte(p.obj.Raw)).Scan(&seq); err != nil {
+			return nil, fmt.Errorf("put: inserting %s: %w", p.obj.ID, err)
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs, nil
 }

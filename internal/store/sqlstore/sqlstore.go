@@ -30,6 +30,10 @@ type Dialect interface {
 	Rebind(q string) string // turn ? placeholders into the backend's
 	ForUpdate() string      // suffix that row-locks what a SELECT reads, in a tx
 	MaxParams() int
+	// PreparedRows: insert row by row through a prepared statement rather
+	// than with multi-row INSERTs (true for in-process SQLite, where there
+	// is no round trip to save).
+	PreparedRows() bool
 	IsUniqueViolation(err error) bool
 }
 
