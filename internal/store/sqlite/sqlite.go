@@ -35,7 +35,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		"synchronous(FULL)",
 		"busy_timeout(30000)",
 		"foreign_keys(1)",
-		"cache_size(-65536)", // 64 MiB page cache per connection
+		"cache_size(-16384)", // 16 MiB a connection: larger caches cost more to tear down than they save
 		"temp_store(MEMORY)",
 		"wal_autocheckpoint(16384)",
 	} {
