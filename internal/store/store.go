@@ -130,6 +130,10 @@ type Query struct {
 	Versions     Versions
 	AddedAfter   time.Time // strictly after
 	MaxTLP       stix.TLP  // when set, only records whose EffectiveTLP is at most this
+	// RedFor, when set, admits TLP:RED records only if they were created
+	// by this identity or name it in x_bulwark_recipients. Unset, RED is
+	// governed by MaxTLP alone (local, operator use).
+	RedFor string
 	Limit        int       // <= 0 means the backend default (1000)
 	Cursor       string
 }
@@ -199,5 +203,72 @@ type Store interface {
 	Collections
 	Writer
 	Reader
+	Orgs
+	Remover
 	Close() error
 }
+
+// Org is an organisation that shares through the hub: a CERT, a bank, an
+// exchange. Its Identity is the STIX identity its objects are created by.
+type Org struct {
+	ID        string // UUID
+	Name      string // unique
+	Identity  string // identity--…
+	Clearance stix.TLP
+	Admin     bool
+	Created   time.Time
+}
+
+// Token is an API token of an organisation. Only its hash is stored.
+type Token struct {
+	ID      string // UUID, shown to operators for revocation
+	Org     string // Org.ID
+	Hash    []byte // SHA-256 of the secret
+	Created time.Time
+	Expires time.Time // zero: never
+	Revoked bool
+}
+
+// Grant is an organisation's access to a collection.
+type Grant struct {
+	Collection string // Collection.ID
+	Org        string // Org.ID
+	Read       bool
+	Write      bool
+}
+
+// AuditEntry records one read or write through the hub.
+type AuditEntry struct {
+	Time       time.Time
+	Org        string // Org.Name, "" for anonymous
+	Action     string // e.g. "objects.get", "objects.post", "export"
+	Collection string
+	Count      int
+	Detail     string
+}
+
+// Orgs keeps organisations, their tokens and grants, and the audit log.
+type Orgs interface {
+	CreateOrg(ctx context.Context, o Org) (Org, error)
+	// Org finds an organisation by id or name.
+	Org(ctx context.Context, idOrName string) (Org, error)
+	ListOrgs(ctx context.Context) ([]Org, error)
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token with that hash, revoked or not.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	RevokeToken(ctx context.Context, id string) error
+	ListTokens(ctx context.Context, org string) ([]Token, error)
+	SetGrant(ctx context.Context, g Grant) error
+	Grants(ctx context.Context, org string) ([]Grant, error)
+	Audit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
+}
+
+// Remover takes objects out of a collection (TAXII DELETE). The versions
+// stay in the store for other collections and history.
+type Remover interface {
+	Remove(ctx context.Context, collection, id string, v Versions) (int, error)
+}
+
+// ErrOrgExists is returned when an organisation name is taken.
+var ErrOrgExists = errors.New("organisation already exists")

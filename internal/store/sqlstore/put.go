@@ -308,10 +308,21 @@ func (s *Store) insertObjects(ctx context.Context, tx *sql.Tx, inserts []pending
 const maxIndexed = 1000
 
 func (s *Store) insertIndexes(ctx context.Context, tx *sql.Tx, inserts []pending, seqs []int64) error {
-	var values, names, edges []any
+	var values, names, edges, recips []any
 	for k, p := range inserts {
 		seq := seqs[k]
 		seen := map[string]bool{}
+		if p.obj.EffectiveTLP() == stix.TLPRed {
+			for i, r := range p.obj.Strings("x_bulwark_recipients") {
+				if i >= maxIndexed {
+					break
+				}
+				if r != "" && !seen["r:"+r] {
+					seen["r:"+r] = true
+					recips = append(recips, seq, truncate(r, 256))
+				}
+			}
+		}
 		for i, v := range stix.IndexValues(p.obj) {
 			if i >= maxIndexed {
 				break
@@ -344,6 +355,9 @@ func (s *Store) insertIndexes(ctx context.Context, tx *sql.Tx, inserts []pending
 	}
 	if err := s.insertRows(ctx, tx, "edges (src, dst, kind, via, obj)", 5, edges, ""); err != nil {
 		return fmt.Errorf("put: edge index: %w", err)
+	}
+	if err := s.insertRows(ctx, tx, "recipients (obj, identity)", 2, recips, ""); err != nil {
+		return fmt.Errorf("put: recipients: %w", err)
 	}
 	return nil
 }

@@ -167,6 +167,10 @@ func (s *Store) queryCollection(ctx context.Context, q store.Query, limit int) (
 		sqlq += ` AND ` + eff + ` <= ?`
 		qargs = append(qargs, int(c.DefaultTLP), int(q.MaxTLP))
 	}
+	if q.RedFor != "" {
+		sqlq += ` AND (` + eff + ` < ? OR o.created_by = ? OR EXISTS (SELECT 1 FROM recipients r WHERE r.obj = o.seq AND r.identity = ?))`
+		qargs = append(qargs, int(c.DefaultTLP), int(stix.TLPRed), q.RedFor, q.RedFor)
+	}
 	sqlq += ` ORDER BY m.date_added LIMIT ?`
 	qargs = append(qargs, limit+1)
 	rows, err := s.db.QueryContext(ctx, s.q(sqlq), qargs...)
@@ -220,6 +224,10 @@ func (s *Store) queryAll(ctx context.Context, q store.Query, limit int) (store.P
 		// so it is treated as AMBER, the policy's default (fail closed).
 		sqlq += ` AND (CASE WHEN o.tlp = 0 THEN ? ELSE o.tlp END) <= ?`
 		qargs = append(qargs, int(stix.TLPAmber), int(q.MaxTLP))
+	}
+	if q.RedFor != "" {
+		sqlq += ` AND (o.tlp < ? OR o.created_by = ? OR EXISTS (SELECT 1 FROM recipients r WHERE r.obj = o.seq AND r.identity = ?))`
+		qargs = append(qargs, int(stix.TLPRed), q.RedFor, q.RedFor)
 	}
 	sqlq += ` ORDER BY o.seq LIMIT ?`
 	qargs = append(qargs, limit+1)

@@ -75,5 +75,42 @@ func schema(d Dialect) []string {
 		)`,
 		`CREATE INDEX IF NOT EXISTS edges_src ON edges (src)`,
 		`CREATE INDEX IF NOT EXISTS edges_dst ON edges (dst)`,
+		`CREATE TABLE IF NOT EXISTS recipients (
+			obj BIGINT NOT NULL REFERENCES objects (seq),
+			identity TEXT NOT NULL,
+			PRIMARY KEY (obj, identity)
+		)` + d.WithoutRowID(),
+		`CREATE TABLE IF NOT EXISTS orgs (
+			id TEXT PRIMARY KEY,
+			name TEXT NOT NULL UNIQUE,
+			identity TEXT NOT NULL,
+			clearance INTEGER NOT NULL,
+			admin INTEGER NOT NULL DEFAULT 0,
+			created BIGINT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS tokens (
+			id TEXT PRIMARY KEY,
+			org TEXT NOT NULL REFERENCES orgs (id),
+			hash ` + d.Blob() + ` NOT NULL UNIQUE,
+			created BIGINT NOT NULL,
+			expires BIGINT NOT NULL DEFAULT 0,
+			revoked INTEGER NOT NULL DEFAULT 0
+		)`,
+		`CREATE TABLE IF NOT EXISTS grants (
+			coll TEXT NOT NULL REFERENCES collections (id),
+			org TEXT NOT NULL REFERENCES orgs (id),
+			can_read INTEGER NOT NULL DEFAULT 0,
+			can_write INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (coll, org)
+		)`,
+		`CREATE TABLE IF NOT EXISTS audit (
+			seq ` + d.Serial() + ` PRIMARY KEY,
+			ts BIGINT NOT NULL,
+			org TEXT NOT NULL,
+			action TEXT NOT NULL,
+			coll TEXT NOT NULL,
+			n INTEGER NOT NULL,
+			detail TEXT NOT NULL
+		)`,
 	}
 }
