@@ -134,8 +134,8 @@ type Query struct {
 	// by this identity or name it in x_bulwark_recipients. Unset, RED is
 	// governed by MaxTLP alone (local, operator use).
 	RedFor string
-	Limit        int       // <= 0 means the backend default (1000)
-	Cursor       string
+	Limit  int // <= 0 means the backend default (1000)
+	Cursor string
 }
 
 // Page is one page of query results.
