@@ -133,3 +133,42 @@ func TestActorAcrossFeeds(t *testing.T) {
 	}
 	_ = os.Remove(db)
 }
+
+func TestOrgTokenCollection(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "o.db")
+	mustRun(t, "org", "add", "KrCERT", "--clearance", "red", "--db", db)
+	mustRun(t, "org", "add", "Upbit", "--clearance", "amber+strict", "--db", db)
+	if _, _, err := bulwark(t, "org", "add", "Upbit", "--clearance", "amber", "--db", db); err == nil {
+		t.Error("duplicate organisation accepted")
+	}
+	if _, _, err := bulwark(t, "org", "add", "X", "--clearance", "purple", "--db", db); !errors.Is(err, errUsage) {
+		t.Errorf("bad clearance: %v", err)
+	}
+	out := mustRun(t, "token", "create", "Upbit", "--db", db)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	words := strings.Fields(lines[len(lines)-1])
+	token := words[len(words)-1]
+	if !strings.HasPrefix(token, "bwk_") || len(token) < 40 {
+		t.Fatalf("token create printed %q", out)
+	}
+	list := mustRun(t, "token", "list", "Upbit", "--db", db)
+	id := strings.Fields(list)[0]
+	if strings.Contains(list, token) {
+		t.Error("token list shows the secret")
+	}
+	mustRun(t, "token", "revoke", id, "--db", db)
+	if !strings.Contains(mustRun(t, "token", "list", "Upbit", "--db", db), "revoked") {
+		t.Error("token not revoked")
+	}
+	out = mustRun(t, "collection", "add", "DPRK crypto", "--read", "KrCERT,Upbit", "--write", "KrCERT", "--default-tlp", "green", "--db", db)
+	if !strings.Contains(out, `"DPRK crypto"`) || !strings.Contains(out, "TLP:GREEN") {
+		t.Errorf("collection add: %s", out)
+	}
+	if _, _, err := bulwark(t, "collection", "add", "Other", "--read", "Nobody", "--db", db); err == nil {
+		t.Error("collection with an unknown organisation accepted")
+	}
+	if strings.Contains(mustRun(t, "collection", "list", "--db", db), "Other") {
+		t.Error("a failed collection add left a collection behind")
+	}
+	mustRun(t, "audit", "--db", db)
+}
