@@ -32,6 +32,9 @@ type Options struct {
 	// MaxTLP is the most restrictive TLP the API shows. TLPNone means CLEAR.
 	MaxTLP stix.TLP
 	Logger *slog.Logger
+	// TAXII, when set, serves every path the routes above do not: the
+	// TAXII 2.1 discovery and API roots.
+	TAXII http.Handler
 }
 
 // Server serves the read-only API, health and metrics.
@@ -85,6 +88,9 @@ func New(r store.Reader, opts Options) *Server {
 	s.handle("GET /api/v1/actors/{name}", s.actor)
 	s.handle("GET /api/v1/objects/{id}", s.object)
 	s.handle("GET /api/v1/stats", s.statsHandler)
+	if opts.TAXII != nil {
+		s.mux.Handle("/", s.instrument("taxii", opts.TAXII))
+	}
 	return s
 }
 
@@ -121,6 +127,17 @@ func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 		}
 		s.requests.WithLabelValues(pattern, strconv.Itoa(sw.code)).Inc()
 		s.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+	})
+}
+
+// instrument counts and times a handler's requests.
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
 }
 
