@@ -29,7 +29,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	certFile := fs.String("tls-cert", "", "TLS certificate (PEM); without it a self-signed one is made beside the database")
 	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP (behind a TLS-terminating proxy)")
-	maxTLP := fs.String("max-tlp", "clear", "most restrictive TLP the unauthenticated /api/v1 search shows")
+	maxTLP := fs.String("max-tlp", "red", "cap on what the /api/v1 JSON API shows, on top of each viewer's access")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
-	h := server.New(s, server.Options{MaxTLP: tlp, Logger: log, TAXII: taxiiHandler(acc, log)})
+	h := server.New(s, server.Options{MaxTLP: tlp, Logger: log, TAXII: taxiiHandler(acc, log), Access: acc})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bulwark-intel/bulwark/internal/access"
 	"github.com/bulwark-intel/bulwark/internal/lookup"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
@@ -35,6 +37,11 @@ type Options struct {
 	// TAXII, when set, serves every path the routes above do not: the
 	// TAXII 2.1 discovery and API roots.
 	TAXII http.Handler
+	// Access, when set, authenticates API requests (Bearer or Basic with
+	// the token as password) and answers each viewer only with what the
+	// access policy lets it see, capped by MaxTLP. Unset, the API answers
+	// from the whole store up to MaxTLP (local use and tests).
+	Access *access.Service
 }
 
 // Server serves the read-only API, health and metrics.
@@ -161,6 +168,38 @@ func writeJSON(w http.ResponseWriter, code int, v any) error {
 
 func (s *Server) filter() lookup.Filter { return lookup.Filter{MaxTLP: s.opts.MaxTLP} }
 
+// reader is the store as the request's viewer may see it.
+func (s *Server) reader(r *http.Request) (store.Reader, error) {
+	if s.opts.Access == nil {
+		return s.r, nil
+	}
+	tok := bearer(r)
+	if tok == "" {
+		return s.opts.Access.ReaderFor(access.Anonymous), nil
+	}
+	v, err := s.opts.Access.Authenticate(r.Context(), tok)
+	if errors.Is(err, access.ErrUnauthenticated) {
+		return nil, &httpError{http.StatusUnauthorized, "invalid token"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.opts.Access.ReaderFor(v), nil
+}
+
+// bearer takes the token from "Authorization: Bearer T" or from the
+// password of HTTP Basic.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	if _, pw, ok := r.BasicAuth(); ok {
+		return pw
+	}
+	return ""
+}
+
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -178,7 +217,11 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if len(v) > maxQueryLen {
 		return badRequest("value too long")
 	}
-	res, err := lookup.Value(r.Context(), s.r, v, s.filter())
+	rd, err := s.reader(r)
+	if err != nil {
+		return err
+	}
+	res, err := lookup.Value(r.Context(), rd, v, s.filter())
 	if err != nil {
 		return err
 	}
@@ -190,7 +233,11 @@ func (s *Server) actor(w http.ResponseWriter, r *http.Request) error {
 	if len(name) > maxQueryLen {
 		return badRequest("name too long")
 	}
-	p, err := lookup.Actor(r.Context(), s.r, name, s.filter())
+	rd, err := s.reader(r)
+	if err != nil {
+		return err
+	}
+	p, err := lookup.Actor(r.Context(), rd, name, s.filter())
 	if errors.Is(err, lookup.ErrNoActor) {
 		return errNotFound
 	}
@@ -205,7 +252,11 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := stix.ParseID(id); err != nil {
 		return badRequest("invalid id")
 	}
-	recs, err := s.r.Get(r.Context(), id, store.Versions{Mode: store.Last})
+	rd, err := s.reader(r)
+	if err != nil {
+		return err
+	}
+	recs, err := rd.Get(r.Context(), id, store.Versions{Mode: store.Last})
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
 	}
@@ -227,6 +278,18 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) statsHandler(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Access != nil {
+		// Store-wide counts are for administrators only.
+		rd, err := s.reader(r)
+		if err != nil {
+			return err
+		}
+		st, err := rd.Stats(r.Context())
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, st)
+	}
 	return writeJSON(w, http.StatusOK, s.cachedStats())
 }
 

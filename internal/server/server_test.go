@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bulwark-intel/bulwark/internal/access"
 	"github.com/bulwark-intel/bulwark/internal/feed"
 	"github.com/bulwark-intel/bulwark/internal/feed/stixfile"
 	"github.com/bulwark-intel/bulwark/internal/server"
@@ -105,5 +107,86 @@ func TestTLPLimit(t *testing.T) {
 	ts = newServer(t, stix.TLPRed)
 	if c, _, _ := get(t, ts, red); c != 200 {
 		t.Errorf("with --max-tlp red the object answers %d", c)
+	}
+}
+
+// With the access service, the JSON API answers each viewer with what the
+// policy lets it see: anonymous viewers CLEAR objects of public
+// collections only, organisations what their grants and clearance allow.
+func TestAccessControlledAPI(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	priv, _ := s.CreateCollection(ctx, store.Collection{Title: "private"})
+	pub, _ := s.CreateCollection(ctx, store.Collection{Title: "public", Public: true})
+	bank, _ := s.CreateOrg(ctx, store.Org{Name: "bank", Clearance: stix.TLPAmber})
+	if err := s.SetGrant(ctx, store.Grant{Collection: priv.ID, Org: bank.ID, Read: true}); err != nil {
+		t.Fatal(err)
+	}
+	imp := func(coll string) {
+		f, err := os.Open("../lookup/testdata/actors.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := feed.Import(ctx, s, coll, stixfile.Format, feed.Source{Path: f.Name(), R: f}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imp(priv.ID)
+	acc := access.New(s)
+	token, _, err := acc.NewToken(ctx, "bank", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(server.New(s, server.Options{MaxTLP: stix.TLPRed, Access: acc}))
+	t.Cleanup(ts.Close)
+	call := func(path, tok string) (int, string) {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	lazarus := "/api/v1/objects/intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"
+	// Only in a private collection: anonymous viewers must not see it,
+	// though it is TLP:CLEAR.
+	if c, _ := call(lazarus, ""); c != 404 {
+		t.Errorf("anonymous read of a private CLEAR object: %d", c)
+	}
+	if c, _ := call(lazarus, token); c != 200 {
+		t.Errorf("bank read of its collection's object: %d", c)
+	}
+	if c, _ := call(lazarus, "bwk_wrong"); c != 401 {
+		t.Errorf("bad token: %d", c)
+	}
+	if _, body := call("/api/v1/search?value=0x098B716B8Aaf21512996dC57EB0615e2383E2f96", ""); strings.Contains(body, "LAZARUS") {
+		t.Errorf("anonymous search leaks: %s", body)
+	}
+	if _, body := call("/api/v1/search?value=0x098B716B8Aaf21512996dC57EB0615e2383E2f96", token); !strings.Contains(body, "LAZARUS GROUP") {
+		t.Errorf("bank search: %s", body)
+	}
+	// The bank's clearance is AMBER: the RED wallet stays hidden.
+	if _, body := call("/api/v1/actors/ZINC", token); strings.Contains(body, "0x1111111111111111111111111111111111111111") || !strings.Contains(body, "G0032") {
+		t.Errorf("bank actor view: %.300s", body)
+	}
+	if c, body := call("/api/v1/stats", token); c != 200 || strings.Contains(body, `"Objects":17`) {
+		t.Errorf("stats for a non-admin: %d %s", c, body)
+	}
+	imp(pub.ID)
+	if c, _ := call(lazarus, ""); c != 200 {
+		t.Errorf("anonymous read of a public CLEAR object: %d", c)
+	}
+	if c, _ := call("/api/v1/objects/identity--0a1b2c3d-0000-4000-8000-000000000001", ""); c != 404 {
+		t.Errorf("anonymous read of an unmarked (AMBER by default) object: %d", c)
 	}
 }
