@@ -19,6 +19,9 @@ var typesVocab = map[string]string{
 // NeedsUpgrade reports whether an object is STIX 2.0 content: an SDO, SRO or
 // marking definition without spec_version. (SCOs may omit it in 2.1.)
 func (o *Object) NeedsUpgrade() bool {
+	if o.SpecVersion == "2.0" {
+		return true // some producers label 2.0 objects explicitly
+	}
 	return o.SpecVersion == "" && o.Type != "" && !IsSCO(o.Type)
 }
 
@@ -31,6 +34,7 @@ func (o *Object) Upgrade20() {
 	if !o.NeedsUpgrade() {
 		return
 	}
+	explicit := o.SpecVersion == "2.0"
 	add := map[string]json.RawMessage{"spec_version": json.RawMessage(`"2.1"`)}
 	switch o.Type {
 	case "indicator":
@@ -46,6 +50,18 @@ func (o *Object) Upgrade20() {
 		if v, ok := o.props["labels"]; ok {
 			add[prop] = v
 		}
+	}
+	if explicit {
+		// The object names its version: rewrite it rather than prepend a
+		// duplicate key. Re-encoding may reorder keys; the meaning is kept.
+		set := make(map[string]any, len(add))
+		for k, v := range add {
+			set[k] = v
+		}
+		if up, err := o.WithProps(set); err == nil {
+			*o = *up
+		}
+		return
 	}
 	keys := make([]string, 0, len(add))
 	for k := range add {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/bulwark-intel/bulwark/internal/corpus"
@@ -222,5 +223,19 @@ func TestUpgrade20(t *testing.T) {
 	sco := `{"type":"url","id":"` + idOf("url") + `","value":"http://x.test/"}`
 	if o, err := Decode([]byte(sco)); err != nil || string(o.Raw) != sco {
 		t.Errorf("SCO changed: %s %v", o.Raw, err)
+	}
+}
+
+func TestUpgradeExplicit20(t *testing.T) {
+	raw := `{"type":"indicator","spec_version":"2.0","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","labels":["malicious-activity"],"pattern":"[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']","valid_from":"2016-01-01T00:00:00Z","x_custom":{"a":[1,2]}}`
+	o, err := Decode([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.SpecVersion != "2.1" || o.String("spec_version") != "2.1" || o.String("pattern_type") != "stix" || len(o.Strings("indicator_types")) != 1 {
+		t.Errorf("upgraded: %s", o.Raw)
+	}
+	if strings.Count(string(o.Raw), `"spec_version"`) != 1 || !strings.Contains(string(o.Raw), `"x_custom":{"a":[1,2]}`) {
+		t.Errorf("raw after upgrade: %s", o.Raw)
 	}
 }
