@@ -326,23 +326,36 @@ func (a *Service) Put(ctx context.Context, v Viewer, collection string, objs []*
 }
 
 // Remove deletes an object's selected versions from a collection: it needs
-// both read and write access, and only what the viewer can see is removed.
+// both read and write access, and only versions the viewer can see are
+// removed (a writer cleared AMBER asking for "all" leaves a RED version it
+// cannot see in place).
 func (a *Service) Remove(ctx context.Context, v Viewer, collection, id string, vers store.Versions) (int, error) {
-	page, err := a.Query(ctx, v, store.Query{Collection: collection, IDs: []string{id}, Versions: vers, Limit: 1}, "")
-	if err != nil {
-		return 0, err
-	}
 	ca, err := a.Collection(ctx, v, collection)
 	if err != nil {
 		return 0, err
 	}
-	if len(page.Records) == 0 {
+	var visible []time.Time
+	q := store.Query{Collection: collection, IDs: []string{id}, Versions: vers, Limit: store.MaxLimit}
+	for {
+		page, err := a.Query(ctx, v, q, "")
+		if err != nil {
+			return 0, err
+		}
+		for _, rec := range page.Records {
+			visible = append(visible, rec.Version)
+		}
+		if !page.More {
+			break
+		}
+		q.Cursor = page.Next
+	}
+	if len(visible) == 0 {
 		return 0, fmt.Errorf("object %q: %w", id, ErrNotFound)
 	}
 	if !ca.CanWrite {
 		return 0, fmt.Errorf("collection %q: %w", collection, ErrForbidden)
 	}
-	n, err := a.s.Remove(ctx, ca.ID, id, vers)
+	n, err := a.s.Remove(ctx, ca.ID, id, store.Versions{At: visible})
 	if err == nil {
 		_ = a.s.Audit(ctx, store.AuditEntry{Org: v.Name(), Action: "delete", Collection: ca.ID, Count: n, Detail: id})
 	}

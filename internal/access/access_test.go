@@ -250,3 +250,27 @@ func TestWrites(t *testing.T) {
 		t.Errorf("audit log: %+v %v", log, err)
 	}
 }
+
+// A writer removing "all" versions removes only the versions it can see.
+func TestRemoveOnlyVisibleVersions(t *testing.T) {
+	f := newFixture(t)
+	id := "indicator--00000000-0000-4000-8000-0000000000b1"
+	v1 := obj(t, id, stix.TLP2Green, nil)
+	v2, err := v1.WithProps(map[string]any{"modified": "2024-02-01T00:00:00.000Z", "object_marking_refs": []string{stix.TLP2Red}, "created_by_ref": f.red.Identity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Put(ctx, f.shared.ID, []store.PutItem{{Object: v1}, {Object: v2}}); err != nil {
+		t.Fatal(err)
+	}
+	bank := access.Viewer{Org: f.green}
+	// The newest version is hidden, so "last" shows the bank nothing; "all"
+	// shows it v1 only, and only v1 may go.
+	if n, err := f.a.Remove(ctx, bank, f.shared.ID, id, store.Versions{Mode: store.All}); err != nil || n != 1 {
+		t.Fatalf("remove: %d %v", n, err)
+	}
+	recs := visible(t, f, access.Viewer{Org: f.red}, f.shared.ID)
+	if !recs[id] {
+		t.Error("the RED version the bank could not see was removed")
+	}
+}
