@@ -4,7 +4,7 @@ go 1.26.0
 
 require github.com/google/uuid v1.6.0
 
-require github.com/gaissmai/bart v0.30.0 // indirect
+require github.com/gaissmai/bart v0.30.0
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
