@@ -172,3 +172,31 @@ func TestOrgTokenCollection(t *testing.T) {
 	}
 	mustRun(t, "audit", "--db", db)
 }
+
+func TestScan(t *testing.T) {
+	dir := t.TempDir()
+	ind := filepath.Join(dir, "iocs.csv")
+	if err := os.WriteFile(ind, []byte("value,type,actor,tlp\ncelasllc.com,domain,Lazarus Group,green\n10.9.8.7,ip,Lazarus Group,green\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logf := filepath.Join(dir, "dns.json")
+	lines := `{"ts":1700000000.1,"id.orig_h":"192.168.1.5","query":"update.celasllc.com","qtype_name":"A"}
+{"ts":1700000001.1,"id.orig_h":"192.168.1.6","query":"notcelasllc.com","qtype_name":"A"}
+not json at all
+{"ts":1700000002.1,"id.orig_h":"10.9.8.70","query":"example.org","qtype_name":"A"}
+`
+	if err := os.WriteFile(logf, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := bulwark(t, "scan", "--indicators", ind, logf)
+	if err != nil {
+		t.Fatalf("scan: %v\n%s", err, errOut)
+	}
+	hits := strings.Split(strings.TrimSpace(out), "\n")
+	if len(hits) != 1 || !strings.Contains(hits[0], "update.celasllc.com") || !strings.Contains(hits[0], "Lazarus Group") {
+		t.Errorf("hits:\n%s\nsummary:\n%s", out, errOut)
+	}
+	if !strings.Contains(errOut, "1 malformed") {
+		t.Errorf("summary does not count the malformed line:\n%s", errOut)
+	}
+}

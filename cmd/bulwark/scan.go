@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwark-intel/bulwark/internal/detect"
+	"github.com/bulwark-intel/bulwark/internal/feed"
+	"github.com/bulwark-intel/bulwark/internal/sigma"
+	"github.com/bulwark-intel/bulwark/internal/stix"
+	"github.com/bulwark-intel/bulwark/internal/store"
+)
+
+func init() {
+	register(command{name: "scan", usage: "scan logs for the store's indicators and Sigma rules: scan [--rules DIR] [--indicators FILE] PATH…", run: runScan})
+}
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func runScan(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "scan", "[--rules DIR]… [--indicators store|FILE]… [--format auto|jsonl|zeek|zeekjson|eve|winjson|csv|text] PATH…")
+	db := dbFlag(fs)
+	var rules, indicators multiFlag
+	fs.Var(&rules, "rules", "directory of Sigma rules (repeatable)")
+	fs.Var(&indicators, "indicators", `"store" (default) or an indicator file in any importable format (repeatable)`)
+	format := fs.String("format", "auto", "log format")
+	mappingFile := fs.String("mapping", "", "JSON file mapping log field names to STIX object paths")
+	workers := fs.Int("workers", 0, "parallel workers (0: every core)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: scan needs at least one PATH (- for stdin)", errUsage)
+	}
+	if len(indicators) == 0 {
+		indicators = multiFlag{"store"}
+	}
+	objs, actors, err := scanIndicators(ctx, *db, indicators)
+	if err != nil {
+		return err
+	}
+	idx, err := detect.Compile(objs, detect.Options{Actors: actors})
+	if err != nil {
+		return err
+	}
+	opts := detect.ScanOptions{Workers: *workers, Format: *format}
+	if *format == "auto" {
+		opts.Format = ""
+	}
+	if *mappingFile != "" {
+		f, err := os.Open(*mappingFile)
+		if err != nil {
+			return err
+		}
+		m, err := detect.LoadMapping(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *mappingFile, err)
+		}
+		opts.Mapping = m
+	}
+	for _, dir := range rules {
+		mapping := sigma.WindowsMapping
+		if strings.HasPrefix(*format, "zeek") || *format == "eve" {
+			mapping = sigma.ZeekMapping
+		}
+		rs, errs := sigma.LoadDirWith(dir, sigma.Options{Mapping: mapping})
+		opts.Rules = append(opts.Rules, rs...)
+		fmt.Fprintf(e.stderr, "rules %s: %d loaded, %d not loaded\n", dir, len(rs), len(errs))
+		for i, le := range errs {
+			if i == 5 {
+				fmt.Fprintf(e.stderr, "  … %d more\n", len(errs)-5)
+				break
+			}
+			fmt.Fprintf(e.stderr, "  %v\n", le.Error())
+		}
+	}
+	files, err := scanPaths(pos)
+	if err != nil {
+		return err
+	}
+	inputs := make([]detect.Input, len(files))
+	for i, p := range files {
+		inputs[i] = detect.FileInput(p)
+	}
+	w := bufio.NewWriterSize(e.stdout, 64<<10)
+	enc := json.NewEncoder(w)
+	var encErr error
+	sum, err := detect.Scan(ctx, idx, inputs, opts, func(h detect.Hit) {
+		if encErr == nil {
+			encErr = enc.Encode(h)
+		}
+	})
+	if ferr := w.Flush(); encErr == nil {
+		encErr = ferr
+	}
+	printScanSummary(e, idx, sum)
+	if err != nil {
+		return err
+	}
+	if encErr != nil {
+		return encErr
+	}
+	if len(sum.Errors) > 0 {
+		return fmt.Errorf("%d input(s) could not be read", len(sum.Errors))
+	}
+	return nil
+}
+
+// scanIndicators gathers indicator objects from the store and from files,
+// with the actor each one indicates.
+func scanIndicators(ctx context.Context, db string, sources []string) ([]*stix.Object, map[string]string, error) {
+	var objs []*stix.Object
+	actors := map[string]string{}
+	for _, src := range sources {
+		if src != "store" {
+			files, err := expandPaths([]string{src})
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, f := range files {
+				col := &collector{}
+				if _, err := importOne(ctx, &env{stderr: nopWriter{}}, col, "", f, nil, stix.TLPNone, "", 0, true); err != nil {
+					return nil, nil, fmt.Errorf("indicators %s: %w", f, err)
+				}
+				objs = append(objs, col.indicators...)
+				for k, v := range col.actorOf() {
+					actors[k] = v
+				}
+			}
+			continue
+		}
+		s, err := openStore(ctx, db)
+		if err != nil {
+			return nil, nil, err
+		}
+		q := store.Query{Types: []string{"indicator"}, Limit: store.MaxLimit}
+		var ids []string
+		for {
+			page, err := s.Query(ctx, q)
+			if err != nil {
+				s.Close()
+				return nil, nil, err
+			}
+			for _, r := range page.Records {
+				objs = append(objs, r.Object)
+				ids = append(ids, r.Object.ID)
+			}
+			if !page.More {
+				break
+			}
+			q.Cursor = page.Next
+		}
+		edges, err := s.Edges(ctx, ids)
+		if err == nil {
+			var targets []string
+			for _, ed := range edges {
+				if ed.Kind == "indicates" {
+					targets = append(targets, ed.Target)
+				}
+			}
+			recs, lerr := s.Latest(ctx, targets)
+			err = lerr
+			name := map[string]string{}
+			for _, r := range recs {
+				if actorType(r.Object.Type) {
+					name[r.Object.ID] = r.Object.Name()
+				}
+			}
+			for _, ed := range edges {
+				if n := name[ed.Target]; ed.Kind == "indicates" && n != "" {
+					actors[ed.Source] = n
+				}
+			}
+		}
+		s.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return objs, actors, nil
+}
+
+// scanPaths expands directories into the log files under them.
+func scanPaths(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		if p == "-" {
+			out = append(out, p)
+			continue
+		}
+		files, err := expandPaths([]string{p})
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			// A MISP manifest is how expandPaths names a feed directory;
+			// a log directory has none, so this only guards odd trees.
+			if !strings.HasSuffix(f, "manifest.json") || f == p {
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
+}
+
+func actorType(t string) bool {
+	return t == "intrusion-set" || t == "threat-actor" || t == "campaign" || t == "malware"
+}
+
+// collector keeps the indicators an importer yields, and the actors their
+// relationships name, instead of storing them.
+type collector struct {
+	indicators []*stix.Object
+	rels       [][2]string
+	names      map[string]string
+}
+
+func (c *collector) Put(_ context.Context, _ string, items []store.PutItem) (store.PutResult, error) {
+	var r store.PutResult
+	if c.names == nil {
+		c.names = map[string]string{}
+	}
+	for _, it := range items {
+		o := it.Object
+		switch {
+		case o.Type == "indicator":
+			c.indicators = append(c.indicators, o)
+		case o.Type == "relationship" && o.String("relationship_type") == "indicates":
+			c.rels = append(c.rels, [2]string{o.String("source_ref"), o.String("target_ref")})
+		case actorType(o.Type):
+			c.names[o.ID] = o.Name()
+		}
+		r.Count(store.Created)
+	}
+	return r, nil
+}
+
+func (c *collector) actorOf() map[string]string {
+	m := map[string]string{}
+	for _, r := range c.rels {
+		if n := c.names[r[1]]; n != "" {
+			m[r[0]] = n
+		}
+	}
+	return m
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func printScanSummary(e *env, idx *detect.Index, s detect.Summary) {
+	w := e.stderr
+	fmt.Fprintf(w, "scanned %d file(s), %d events, %.1f MB in %s (%.1f MB/s); %d malformed lines; %d hits; %d indicators indexed\n",
+		s.Files, s.Events, float64(s.Bytes)/1e6, s.Elapsed.Round(time.Millisecond), s.MBps(), s.Malformed, s.Hits, idx.Size())
+	for _, le := range s.MalformedLines {
+		fmt.Fprintf(w, "  malformed %s\n", le.Error())
+	}
+	for _, err := range s.Errors {
+		fmt.Fprintf(w, "  error: %v\n", err)
+	}
+	top := func(title string, m map[string]int64) {
+		if len(m) == 0 {
+			return
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+		fmt.Fprintf(w, "hits by %s:\n", title)
+		for i, k := range keys {
+			if i == 20 {
+				fmt.Fprintf(w, "  … %d more\n", len(keys)-20)
+				break
+			}
+			fmt.Fprintf(w, "  %6d  %s\n", m[k], k)
+		}
+	}
+	top("actor", s.ByActor)
+	top("rule", s.ByRule)
+	top("indicator", s.ByIndicator)
+}
+
+var _ feed.Writer = (*collector)(nil)
