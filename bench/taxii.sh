@@ -39,7 +39,7 @@ run_backend() { # name db
 
 rm -rf "$out/taxii-db"; mkdir -p "$out/taxii-db"
 run_backend sqlite "$out/taxii-db/bulwark.db"
-if pg_isready -q -h 127.0.0.1 -p 5432; then
+if [ -z "${SQLITE_ONLY:-}" ] && pg_isready -q -h 127.0.0.1 -p 5432; then
 	schema="bench_taxii_$$"
 	psql -q "$pg" -c "CREATE SCHEMA $schema" >/dev/null
 	run_backend postgres "$pg&search_path=$schema"

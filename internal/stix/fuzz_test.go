@@ -120,3 +120,21 @@ func FuzzPatternValues(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseStored: whatever Parse accepts, ParseStored reads back alike.
+func FuzzParseStored(f *testing.F) {
+	f.Add([]byte(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","labels":["a","b"],"x":{"y":[1,"}"]}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		o, err := Parse(raw)
+		if err != nil {
+			return
+		}
+		s, err := ParseStored(o.Raw)
+		if err != nil {
+			t.Fatalf("ParseStored refused what Parse accepted: %v", err)
+		}
+		if s.ID != o.ID || s.Type != o.Type || len(s.PropNames()) != len(o.PropNames()) || s.VersionString() != o.VersionString() {
+			t.Fatalf("ParseStored differs from Parse")
+		}
+	})
+}

@@ -34,7 +34,8 @@ func scanRecord(sc scanner, extra ...any) (store.Record, int64, error) {
 	if err := sc.Scan(dst...); err != nil {
 		return rec, 0, err
 	}
-	obj, err := stix.Parse(raw)
+	// The raw column holds only what stix.Parse accepted on the way in.
+	obj, err := stix.ParseStored(raw)
 	if err != nil {
 		return rec, 0, fmt.Errorf("stored object %d is unreadable: %w", seq, err)
 	}
