@@ -78,7 +78,7 @@ func displayName(o *stix.Object) string {
 
 // attackID returns the ATT&CK external id of an object, if it has one.
 func attackID(o *stix.Object) string {
-	for _, e := range o.ExternalReferences {
+	for _, e := range o.ExternalRefs() {
 		if strings.HasPrefix(e.SourceName, "mitre-") && e.ExternalID != "" {
 			return e.ExternalID
 		}

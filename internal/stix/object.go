@@ -30,6 +30,9 @@ type Object struct {
 	Raw json.RawMessage
 
 	props map[string]json.RawMessage
+	// lazy: ExternalReferences, GranularMarkings and Extensions are not
+	// decoded yet (ParseStored); ExternalRefs and Validate decode them.
+	lazy bool
 }
 
 // ExternalReference is the STIX external-reference type.
@@ -108,7 +111,33 @@ func propErr(prop, format string, args ...any) *PropertyError {
 	return &PropertyError{Property: prop, Reason: fmt.Sprintf(format, args...)}
 }
 
-func (o *Object) decodeCommon() error {
+func (o *Object) decodeCommon() error { return o.decode(false) }
+
+// ExternalRefs returns the external references, decoding them first for
+// objects read with ParseStored.
+func (o *Object) ExternalRefs() []ExternalReference {
+	o.materialize()
+	return o.ExternalReferences
+}
+
+// materialize decodes what ParseStored left for later.
+func (o *Object) materialize() {
+	if !o.lazy {
+		return
+	}
+	o.lazy = false
+	if v, ok := o.props["external_references"]; ok {
+		_ = json.Unmarshal(v, &o.ExternalReferences)
+	}
+	if v, ok := o.props["granular_markings"]; ok {
+		_ = json.Unmarshal(v, &o.GranularMarkings)
+	}
+	if v, ok := o.props["extensions"]; ok {
+		_ = json.Unmarshal(v, &o.Extensions)
+	}
+}
+
+func (o *Object) decode(lazy bool) error {
 	str := func(name string, dst *string) error {
 		v, ok := o.props[name]
 		if !ok {
@@ -171,6 +200,15 @@ func (o *Object) decodeCommon() error {
 			return propErr("confidence", "must be an integer")
 		}
 		o.Confidence = &c
+	}
+	if lazy {
+		// Stored objects were checked on the way in; the structured
+		// properties below cost more to decode than most readers need.
+		o.lazy = true
+		if v, ok := o.props["object_marking_refs"]; ok {
+			o.ObjectMarkingRefs, _ = jsonStrings(v)
+		}
+		return nil
 	}
 	if v, ok := o.props["external_references"]; ok {
 		if err := json.Unmarshal(v, &o.ExternalReferences); err != nil {
@@ -334,7 +372,7 @@ func ParseStored(raw []byte) (*Object, error) {
 		return nil, fmt.Errorf("decoding stored object: %w", err)
 	}
 	o := &Object{Raw: raw, props: props}
-	if err := o.decodeCommon(); err != nil {
+	if err := o.decode(true); err != nil {
 		return nil, err
 	}
 	return o, nil

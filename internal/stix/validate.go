@@ -15,6 +15,7 @@ import (
 // first property at fault. Types it does not know (custom x-… types, newer
 // SDOs) get the common checks only, so they still round-trip.
 func Validate(o *Object) error {
+	o.materialize()
 	if err := validateCommon(o); err != nil {
 		return err
 	}
