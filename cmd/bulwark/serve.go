@@ -60,6 +60,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	acc := access.New(s)
+	defer acc.Close() // before the store closes: writes the last audit entries
 	if err := bootstrapAdmin(ctx, e, s, acc); err != nil {
 		return err
 	}

@@ -37,7 +37,9 @@ func runToken(ctx context.Context, e *env, args []string) error {
 		if *expires > 0 {
 			exp = time.Now().Add(*expires)
 		}
-		secret, id, err := access.New(s).NewToken(ctx, pos[0], exp)
+		acc := access.New(s)
+		defer acc.Close()
+		secret, id, err := acc.NewToken(ctx, pos[0], exp)
 		if err != nil {
 			return err
 		}

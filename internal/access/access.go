@@ -72,8 +72,9 @@ type CollectionAccess struct {
 
 // Service makes access decisions over a store.
 type Service struct {
-	s   Store
-	now func() time.Time
+	s     Store
+	now   func() time.Time
+	audit *auditor
 
 	mu         sync.Mutex
 	identities map[string]string // org identity → org name, for created_by_ref checks
@@ -81,7 +82,14 @@ type Service struct {
 }
 
 // New returns the access service over s.
-func New(s Store) *Service { return &Service{s: s, now: time.Now} }
+// Call Close to write the last audit entries.
+func New(s Store) *Service { return &Service{s: s, now: time.Now, audit: newAuditor(s)} }
+
+// Flush writes the audit entries gathered so far.
+func (a *Service) Flush(ctx context.Context) error { return a.audit.flush(ctx) }
+
+// Close writes pending audit entries and stops the background writer.
+func (a *Service) Close() error { return a.audit.close() }
 
 // TokenPrefix starts every token, so leaked tokens are easy to grep for.
 const TokenPrefix = "bwk_"
@@ -265,7 +273,7 @@ func (a *Service) Query(ctx context.Context, v Viewer, q store.Query, action str
 		return page, err
 	}
 	if action != "" {
-		_ = a.s.Audit(ctx, store.AuditEntry{Org: v.Name(), Action: action, Collection: sq.Collection, Count: len(page.Records)})
+		a.audit.add(store.AuditEntry{Org: v.Name(), Action: action, Collection: sq.Collection, Count: len(page.Records)})
 	}
 	return page, nil
 }
@@ -321,7 +329,7 @@ func (a *Service) Put(ctx context.Context, v Viewer, collection string, objs []*
 	for k, i := range index {
 		res.Outcomes[i] = pr.Outcomes[k]
 	}
-	_ = a.s.Audit(ctx, store.AuditEntry{Org: v.Name(), Action: "write", Collection: ca.ID, Count: len(items), Detail: fmt.Sprintf("%d refused", len(objs)-len(items))})
+	a.audit.add(store.AuditEntry{Org: v.Name(), Action: "write", Collection: ca.ID, Count: len(items), Detail: fmt.Sprintf("%d refused", len(objs)-len(items))})
 	return res, nil
 }
 
@@ -357,7 +365,7 @@ func (a *Service) Remove(ctx context.Context, v Viewer, collection, id string, v
 	}
 	n, err := a.s.Remove(ctx, ca.ID, id, store.Versions{At: visible})
 	if err == nil {
-		_ = a.s.Audit(ctx, store.AuditEntry{Org: v.Name(), Action: "delete", Collection: ca.ID, Count: n, Detail: id})
+		a.audit.add(store.AuditEntry{Org: v.Name(), Action: "delete", Collection: ca.ID, Count: n, Detail: id})
 	}
 	return n, err
 }

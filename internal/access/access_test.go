@@ -63,6 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { s.Close() })
 	f := &fixture{s: s, a: access.New(s)}
+	t.Cleanup(func() { f.a.Close() })
 	mk := func(name string, c stix.TLP) store.Org {
 		o, err := s.CreateOrg(ctx, store.Org{Name: name, Clearance: c})
 		if err != nil {
@@ -244,6 +245,9 @@ func TestWrites(t *testing.T) {
 	}
 	if n, err := f.a.Remove(ctx, bank, f.shared.ID, idGreen, store.Versions{Mode: store.All}); err != nil || n != 1 {
 		t.Errorf("delete: %d %v", n, err)
+	}
+	if err := f.a.Flush(ctx); err != nil {
+		t.Fatal(err)
 	}
 	log, err := f.s.AuditLog(ctx, time.Time{}, 100)
 	if err != nil || len(log) < 2 {

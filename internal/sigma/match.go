@@ -28,6 +28,9 @@ type Event interface {
 type fieldRef struct {
 	paths []string
 	id    int
+	// keys holds, per path, the hashes MapEvent lookups probe (see
+	// mapIndexes.fieldRef).
+	keys []pathKeys
 }
 
 var fieldRegistry struct {
@@ -46,6 +49,9 @@ func internField(paths []string) *fieldRef {
 		return f
 	}
 	f := &fieldRef{paths: paths, id: len(fieldRegistry.m)}
+	for _, p := range paths {
+		f.keys = append(f.keys, newPathKeys(p))
+	}
 	fieldRegistry.m[key] = f
 	return f
 }
@@ -192,6 +198,7 @@ func foldDash(s string) string {
 // between rules. It is not safe for concurrent use; use one per goroutine.
 type Evaluator struct {
 	ev    Event
+	keys  mapIndexes // case-insensitive key lookup in MapEvents
 	gen   uint32
 	vals  []fval
 	stamp []uint32
@@ -203,6 +210,7 @@ func NewEvaluator() *Evaluator { return &Evaluator{} }
 // Reset starts evaluation of a new event.
 func (e *Evaluator) Reset(ev Event) {
 	e.ev = ev
+	e.keys.reset()
 	e.gen++
 	if e.gen == 0 {
 		clear(e.stamp)
@@ -245,8 +253,16 @@ func (e *Evaluator) field(f *fieldRef) *fval {
 		return v
 	}
 	*v = fval{}
-	for _, p := range f.paths {
-		if x, ok := e.ev.Field(p); ok {
+	mev, isMap := e.ev.(MapEvent)
+	for i, p := range f.paths {
+		var x any
+		var ok bool
+		if isMap {
+			x, ok = e.keys.field(mev, p, &f.keys[i])
+		} else {
+			x, ok = e.ev.Field(p)
+		}
+		if ok {
 			v.set(x)
 			break
 		}

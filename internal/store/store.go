@@ -260,7 +260,8 @@ type Orgs interface {
 	ListTokens(ctx context.Context, org string) ([]Token, error)
 	SetGrant(ctx context.Context, g Grant) error
 	Grants(ctx context.Context, org string) ([]Grant, error)
-	Audit(ctx context.Context, e AuditEntry) error
+	// Audit appends entries to the audit log, in one transaction.
+	Audit(ctx context.Context, entries ...AuditEntry) error
 	AuditLog(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
 }
 

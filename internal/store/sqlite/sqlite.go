@@ -38,6 +38,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		"cache_size(-16384)", // 16 MiB a connection: larger caches cost more to tear down than they save
 		"temp_store(MEMORY)",
 		"wal_autocheckpoint(16384)",
+		"mmap_size(1073741824)", // readers share the OS page cache instead of copying pages per connection
 	} {
 		q.Add("_pragma", p)
 	}

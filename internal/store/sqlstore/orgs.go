@@ -193,15 +193,26 @@ func (s *Store) Grants(ctx context.Context, org string) ([]store.Grant, error) {
 	return out, rows.Err()
 }
 
-// Audit appends to the audit log.
-func (s *Store) Audit(ctx context.Context, e store.AuditEntry) error {
-	if e.Time.IsZero() {
-		e.Time = s.now()
+// Audit appends entries to the audit log in one multi-row insert.
+func (s *Store) Audit(ctx context.Context, entries ...store.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO audit (ts, org, action, coll, n, detail) VALUES (?, ?, ?, ?, ?, ?)`),
-		e.Time.UnixMicro(), e.Org, e.Action, e.Collection, e.Count, truncate(e.Detail, 1024))
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+	rows := make([]any, 0, len(entries)*6)
+	for _, e := range entries {
+		if e.Time.IsZero() {
+			e.Time = s.now()
+		}
+		rows = append(rows, e.Time.UnixMicro(), e.Org, e.Action, e.Collection, e.Count, truncate(e.Detail, 1024))
+	}
+	per := max(1, min(500, s.d.MaxParams()/6))
+	for start := 0; start < len(rows); start += per * 6 {
+		end := min(start+per*6, len(rows))
+		n := (end - start) / 6
+		q := `INSERT INTO audit (ts, org, action, coll, n, detail) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
+		if _, err := s.db.ExecContext(ctx, s.q(q), rows[start:end]...); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
 	}
 	return nil
 }
