@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,12 @@ import (
 // BenchmarkObjectsPage serves random 100-object pages of the ATT&CK
 // collection (24,771 objects) in-process, without the network, so the
 // profile shows the server's own work.
-func BenchmarkObjectsPage(b *testing.B) {
+func BenchmarkObjectsPage(b *testing.B) { benchPages(b, false) }
+
+// BenchmarkObjectsPageParallel is the same from 64 concurrent callers.
+func BenchmarkObjectsPageParallel(b *testing.B) { benchPages(b, true) }
+
+func benchPages(b *testing.B, parallel bool) {
 	path := corpus.Path(b, "attack/enterprise-attack-stix20.json")
 	bctx := context.Background()
 	st, err := sqlite.Open(bctx, filepath.Join(b.TempDir(), "b.db"))
@@ -58,9 +64,7 @@ func BenchmarkObjectsPage(b *testing.B) {
 		starts = append(starts, stix.FormatTAXII(r.DateAdded))
 	}
 	h := New(svc, Options{})
-	r := rand.New(rand.NewPCG(1, 2))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	one := func(r *rand.Rand) {
 		u := root + "collections/" + c.ID + "/objects/?limit=100&added_after=" + url.QueryEscape(starts[r.IntN(len(starts))])
 		req := httptest.NewRequest("GET", u, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -68,7 +72,23 @@ func BenchmarkObjectsPage(b *testing.B) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {
-			b.Fatalf("%d %s", w.Code, w.Body.String())
+			b.Errorf("%d %s", w.Code, w.Body.String())
 		}
+	}
+	b.ResetTimer()
+	if parallel {
+		b.SetParallelism(32)
+		var seed atomic.Uint64
+		b.RunParallel(func(pb *testing.PB) {
+			r := rand.New(rand.NewPCG(1, seed.Add(1)))
+			for pb.Next() {
+				one(r)
+			}
+		})
+		return
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < b.N; i++ {
+		one(r)
 	}
 }
