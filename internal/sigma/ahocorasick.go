@@ -28,6 +28,11 @@ type acAutomaton struct {
 	fold  [256]byte
 	pairs [1024]uint64
 	skip  bool // whether few enough pairs begin patterns for skipping to pay
+	// When every pattern is at least minLen >= 4 bytes long, shift skips
+	// Wu-Manber style: no pattern starts fewer than shift[h] bytes after
+	// position i, where h hashes the bigram ending at i+minLen-1.
+	minLen int
+	shift  []uint8
 
 	// States 0..nDense-1 are dense: rows[s*nClass+class] is the next state,
 	// with acOut set if it reports a pattern. Used while building only,
@@ -224,6 +229,23 @@ func newACAutomaton(patterns []string, dash bool) *acAutomaton {
 		set += bits.OnesCount64(w)
 	}
 	a.skip = set < 0x80*256/8
+	a.minLen = len(patterns[0])
+	for _, p := range patterns {
+		a.minLen = min(a.minLen, len(p))
+	}
+	if a.minLen >= 4 {
+		m := min(a.minLen, 256)
+		a.shift = make([]uint8, acShiftSize)
+		for h := range a.shift {
+			a.shift[h] = uint8(m - 1)
+		}
+		for _, p := range patterns {
+			for j := 1; j < m; j++ {
+				h := shiftHash(p[j-1], p[j])
+				a.shift[h] = min(a.shift[h], uint8(m-1-j))
+			}
+		}
+	}
 	a.renumber()
 	return a
 }
@@ -346,7 +368,76 @@ func (a *acAutomaton) stableRune(s string, i int) (int, bool) {
 	return size, true
 }
 
+// acShiftSize is the size of the hashed bigram shift table.
+const acShiftSize = 4096
+
+func shiftHash(x, y byte) int { return (int(x)<<5 ^ int(y)) & (acShiftSize - 1) }
+
+// asciiOnly reports whether s has no byte >= 0x80, eight bytes at a time.
+func asciiOnly(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8] // the compiler merges the loads below into one
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if w&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// runShift is run with Wu-Manber skipping, over text in which every byte
+// is what the view has there: ASCII (folded through class), or a view.
+func (a *acAutomaton) runShift(s string, hit func(pat int32, start, end int)) {
+	st := int32(0)
+	n, m := a.nClass, a.minLen
+	rows, hasOut, fold, shift, nDense := a.rows, a.hasOut, &a.fold, a.shift, a.nDense
+	for i := 0; i < len(s); i++ {
+		if st == 0 {
+			for i+m <= len(s) {
+				sh := shift[shiftHash(fold[s[i+m-2]], fold[s[i+m-1]])]
+				if sh == 0 {
+					break
+				}
+				i += int(sh)
+			}
+			if i+m > len(s) {
+				return // no pattern fits in the rest
+			}
+		}
+		c := a.class[s[i]]
+		if c == 0 {
+			st = 0
+			continue
+		}
+		if st < nDense {
+			t := rows[int(st)*n+int(c)]
+			st = t &^ acOut
+			if t&acOut == 0 {
+				continue
+			}
+		} else if st = a.step(st, c); !hasOut[st] {
+			continue
+		}
+		for o := st; o >= 0; o = a.link[o] {
+			if p := a.out[o]; p >= 0 {
+				hit(p, i+1-int(a.patLen[p]), i+1)
+			}
+		}
+	}
+}
+
 func (a *acAutomaton) run(s string, class *[256]uint16, hit func(pat int32, start, end int)) bool {
+	if a.shift != nil && (class == &a.class || asciiOnly(s)) {
+		a.runShift(s, hit)
+		return true
+	}
 	st := int32(0)
 	n := a.nClass
 	stable := 0 // s[:stable] is known not to change under lower-casing

@@ -226,6 +226,13 @@ func (e *Evaluator) Match(r *Rule) bool {
 	return r.cond.eval(e)
 }
 
+// release drops the references to the event, so an idle Evaluator does not
+// keep it alive.
+func (e *Evaluator) release() {
+	e.ev = nil
+	e.keys.reset()
+}
+
 var evalPool = sync.Pool{New: func() any { return NewEvaluator() }}
 
 // Match reports whether the rule matches ev. For many rules on one event, an
@@ -234,7 +241,7 @@ func (r *Rule) Match(ev Event) bool {
 	e := evalPool.Get().(*Evaluator)
 	e.Reset(ev)
 	ok := e.Match(r)
-	e.ev = nil
+	e.release()
 	evalPool.Put(e)
 	return ok
 }

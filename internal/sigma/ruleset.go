@@ -15,16 +15,21 @@ import (
 // Most rules start with tests of literal strings: Image ends with
 // \rundll32.exe, CommandLine contains comsvcs. For every rule the set derives
 // a prefilter: a formula over "atoms" (this literal occurs in that field,
-// anchored or not) that must hold whenever the rule matches. Per field, one
-// Aho-Corasick automaton finds all atoms of all rules in a single pass over
-// the value. A rule is evaluated in full only if one of its trigger atoms
-// occurred and its prefilter formula holds; rules whose condition gives no
-// literal to key on (regular expressions only, negations only, keywords) are
-// always evaluated. The prefilter is necessary, not sufficient, so skipping a
-// rule never changes a verdict.
+// anchored or not) that must hold whenever the rule matches. Literals come
+// from string values, wildcard patterns, keywords and the literal parts of
+// regular expressions. Per field, one Aho-Corasick automaton finds all atoms
+// of all rules in a single pass over the value. A rule is evaluated in full
+// only if one of its trigger atoms occurred and its prefilter formula holds;
+// the few rules whose condition gives no literal to key on (numbers only,
+// negations only, regular expressions without literals) are always
+// evaluated. The prefilter is necessary, not sufficient, so skipping a rule
+// never changes a verdict.
 //
-// Rules are grouped by logsource on first use; a RuleSet is safe for
-// concurrent use, Scanners are not.
+// A rule sees an event when Rule.Applies holds for the logsource given with
+// the event. Rules are grouped by logsource on first use (building a group
+// compiles its automata, up to a few tens of milliseconds); a RuleSet is safe
+// for concurrent use, Scanners are not. The rules must not change after
+// NewRuleSet.
 type RuleSet struct {
 	rules []*Rule
 	pre   []*formula // per rule: prefilter, fTrue if none
@@ -34,10 +39,13 @@ type RuleSet struct {
 
 	mu     sync.Mutex
 	groups atomic.Pointer[map[Logsource]*group]
+	// bySet shares a group between logsources that select the same rules.
+	bySet map[string]*group
 }
 
-// maxGroups bounds the logsource groups cached; further logsources (only
-// hostile input invents many) are grouped again for each event.
+// maxGroups bounds the logsources cached. Past it (only hostile input
+// invents so many) a logsource costs a pass over the rules' logsources for
+// each event, and shares the group of its rules.
 const maxGroups = 1024
 
 // fieldScan is one automaton of a group: the literals its rules test on one
@@ -90,11 +98,21 @@ func NewRuleSet(rules []*Rule) *RuleSet {
 	}
 	m := map[Logsource]*group{}
 	rs.groups.Store(&m)
+	rs.bySet = map[string]*group{}
 	return rs
 }
 
 // Rules returns the rules of the set, in the order given.
 func (rs *RuleSet) Rules() []*Rule { return rs.rules }
+
+// Prepare compiles the groups of the given logsources now rather than on
+// their first event (the process_creation group of SigmaHQ takes about a
+// tenth of a second).
+func (rs *RuleSet) Prepare(ls ...Logsource) {
+	for _, l := range ls {
+		rs.group(l)
+	}
+}
 
 func (rs *RuleSet) group(ls Logsource) *group {
 	if g, ok := (*rs.groups.Load())[ls]; ok {
@@ -106,7 +124,21 @@ func (rs *RuleSet) group(ls Logsource) *group {
 	if g, ok := old[ls]; ok {
 		return g
 	}
-	g := rs.newGroup(ls)
+	var sel []int32
+	for i, r := range rs.rules {
+		if r.Applies(ls.Product, ls.Category, ls.Service) && rs.pre[i].op != opFalse {
+			sel = append(sel, int32(i))
+		}
+	}
+	key := make([]byte, 0, 4*len(sel))
+	for _, i := range sel {
+		key = append(key, byte(i), byte(i>>8), byte(i>>16), byte(i>>24))
+	}
+	g, ok := rs.bySet[string(key)]
+	if !ok {
+		g = rs.newGroup(sel)
+		rs.bySet[string(key)] = g
+	}
 	if len(old) < maxGroups {
 		m := make(map[Logsource]*group, len(old)+1)
 		for k, v := range old {
@@ -118,16 +150,14 @@ func (rs *RuleSet) group(ls Logsource) *group {
 	return g
 }
 
-func (rs *RuleSet) newGroup(ls Logsource) *group {
+// newGroup compiles the group of the rules sel (ascending indexes).
+func (rs *RuleSet) newGroup(sel []int32) *group {
 	g := &group{}
 	count := make([]int32, len(rs.atoms)+1)
 	atomUsed := make([]bool, len(rs.atoms))
-	for i, r := range rs.rules {
-		if !r.Applies(ls.Product, ls.Category, ls.Service) || rs.pre[i].op == opFalse {
-			continue
-		}
+	for _, i := range sel {
 		pos := int32(len(g.rules))
-		g.rules = append(g.rules, int32(i))
+		g.rules = append(g.rules, i)
 		if rs.trig[i] == nil {
 			g.always = append(g.always, pos)
 			continue
@@ -183,8 +213,6 @@ func (rs *RuleSet) newGroup(ls Logsource) *group {
 	return g
 }
 
-var debugCandidate func(*Rule)
-
 // Scanner evaluates a RuleSet on one event at a time, reusing its buffers.
 // It is not safe for concurrent use; use one per goroutine.
 type Scanner struct {
@@ -229,7 +257,7 @@ func (s *Scanner) Match(ev Event, ls Logsource) []*Rule {
 	g := rs.group(ls)
 	e := s.e
 	e.Reset(ev)
-	defer func() { e.ev = nil }()
+	defer e.release()
 
 	for _, sc := range g.scans {
 		s.scanField(sc)
@@ -253,9 +281,6 @@ func (s *Scanner) Match(ev Event, ls Logsource) []*Rule {
 			bit := bits.TrailingZeros64(word)
 			word &^= 1 << bit
 			i := g.rules[w*64+bit]
-			if debugCandidate != nil && rs.pre[i].eval(s.bits) {
-				debugCandidate(rs.rules[i])
-			}
 			if rs.pre[i].eval(s.bits) && e.Match(rs.rules[i]) {
 				s.hits = append(s.hits, rs.rules[i])
 			}

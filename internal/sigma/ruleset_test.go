@@ -174,7 +174,21 @@ func sampleValue(m *strMatcher) string {
 	return "any"
 }
 
-// oldHits evaluates every rule the old way, one Rule.Match per rule.
+// ruleMatchHits evaluates every rule with Rule.Match, one call per rule.
+func ruleMatchHits(rules []*Rule, ev lsEvent) []*Rule {
+	var hits []*Rule
+	for _, r := range rules {
+		if r.Applies(ev.ls.Product, ev.ls.Category, ev.ls.Service) && r.Match(ev.ev) {
+			hits = append(hits, r)
+		}
+	}
+	return hits
+}
+
+// oldHits evaluates every rule the old way, rule by rule, with one
+// Evaluator sharing field lookups as TestSecurityDatasets does (Rule.Match
+// is Evaluator.Match on a pooled Evaluator; sharing keeps the 22,000-event
+// comparison fast).
 func oldHits(rules []*Rule, ev lsEvent) []*Rule {
 	var hits []*Rule
 	e := NewEvaluator()
@@ -335,7 +349,7 @@ func BenchmarkRuleSetProcessCreation(b *testing.B) {
 	rs := NewRuleSet(rules)
 	events := procEvents(64)
 	ls := Logsource{"windows", "process_creation", "sysmon"}
-	rs.Scan(events[0], ls) // compile the group outside the timing
+	rs.Prepare(ls) // compile the group outside the timing
 	b.Run("serial", func(b *testing.B) {
 		sc := rs.NewScanner()
 		hits := 0
@@ -372,7 +386,7 @@ func BenchmarkRuleSetSecurityDatasets(b *testing.B) {
 	}{{"process_creation", proc}, {"all", mixed}} {
 		events := set.events
 		for _, ev := range events {
-			rs.Scan(ev.ev, ev.ls) // compile the groups outside the timing
+			rs.Prepare(ev.ls) // compile the groups outside the timing
 		}
 		b.Run(set.name+"/serial", func(b *testing.B) {
 			sc := rs.NewScanner()
@@ -436,15 +450,22 @@ func TestACAutomaton(t *testing.T) {
 			np = 3000 // over the dense budget: sparse states
 		}
 		for len(pats) < np {
-			p := textView(word(1+rng.Intn(12), round%3 == 0), false, dash)
+			size := 1 + rng.Intn(12)
+			if round%4 == 2 {
+				size = 4 + rng.Intn(9) // long patterns only: Wu-Manber shifts
+			}
+			p := textView(word(size, round%3 == 0), false, dash)
 			if !seen[p] {
 				seen[p] = true
 				pats = append(pats, p)
 			}
 		}
 		a := newACAutomaton(pats, dash)
+		if round%4 == 2 && a.shift == nil {
+			t.Fatalf("round %d: no shift table", round)
+		}
 		for k := 0; k < 20; k++ {
-			text := word(rng.Intn(60), k%2 == 0)
+			text := word(rng.Intn(120), k%2 == 0)
 			view := textView(text, false, dash)
 			type occ struct{ p, start int }
 			var got, want []occ
@@ -489,5 +510,101 @@ func TestACAutomaton(t *testing.T) {
 	}
 	if newACAutomaton([]string{"x"}, true).scan("a\u2013x", func(int32, int, int) {}) {
 		t.Errorf("dash scan accepted an en dash")
+	}
+}
+
+// fuzzDetections exercise every matcher kind the prefilter looks into.
+var fuzzDetections = []string{
+	"  s:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: whoami\n  condition: s",
+	"  s:\n    CommandLine|windash|contains: ' -c '\n  condition: s",
+	"  s:\n    CommandLine|windash|startswith: '-enc'\n  condition: s",
+	"  s:\n    Image|re: 'cmd\\.exe$'\n  condition: s",
+	"  s:\n    CommandLine|re: '(?i)inv[o0]ke-(?:expression|webrequest)'\n  condition: s",
+	"  s:\n    CommandLine|re: '\\w+`\\w+'\n  condition: s",
+	"  s:\n    Tags: beta\n  condition: s",
+	"  s:\n    OriginalFileName|cased: 'Cmd.Exe'\n  condition: s",
+	"  s:\n    OriginalFileName|cased|contains: 'É'\n  condition: s",
+	"  s:\n    Image: 'C:*\\cm?.*'\n  condition: s",
+	"  a:\n    Image|endswith: x.exe\n  condition: not a",
+	"  a:\n    Image|endswith: cmd.exe\n  f:\n    CommandLine|contains: winword\n  condition: a and not f",
+	"  s:\n    Image|startswith: 'c:\\windows\\'\n    CommandLine|endswith: '/all'\n  condition: s",
+	"  s:\n    CommandLine: 'cmd.exe /c whoami'\n  condition: s",
+	"  s:\n    CommandLine|contains|all:\n      - who\n      - ami\n  condition: s",
+	"  s:\n    CommandLine|base64offset|contains: 'whoami'\n  condition: s",
+	"  s:\n    CommandLine|wide|base64|contains: 'cmd'\n  condition: s",
+	"  s:\n    CommandLine|utf16le|contains: 'cmd'\n  condition: s",
+	"  keywords:\n    - mimikatz\n    - 'ÉTÉ'\n  condition: keywords",
+	"  keywords:\n    '|all':\n      - sekurlsa\n      - '::'\n  condition: keywords",
+	"  s:\n    CommandLine|contains: 'straße'\n  condition: s",
+	"  s:\n    CommandLine|contains: 'k'\n  condition: s",
+	"  s:\n    CommandLine|re: '(?i)kelvin'\n  condition: s",
+	"  s1:\n    Image|endswith: '.exe'\n  s2:\n    CommandLine|contains: ' /c '\n  s3:\n    Tags: alpha\n  condition: 2 of s*",
+	"  s:\n    CommandLine|fieldref: Image\n  condition: s",
+	"  s:\n    CommandLine: 42\n  condition: s",
+	"  s:\n    CommandLine|contains: ''\n  condition: s",
+}
+
+func fuzzRules(t testing.TB) []*Rule {
+	var rules []*Rule
+	for i, d := range fuzzDetections {
+		r, err := rule(t, d, Options{})
+		if err != nil {
+			t.Fatalf("detection %d: %v", i, err)
+		}
+		r.ID = fmt.Sprint(i)
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+// FuzzRuleSet checks that a RuleSet reports exactly what rule-by-rule
+// evaluation reports, on arbitrary bytes: upper-case and non-ASCII runes,
+// invalid UTF-8, dashes of every width, list values.
+func FuzzRuleSet(f *testing.F) {
+	rules := fuzzRules(f)
+	rs := NewRuleSet(rules)
+	sc := rs.NewScanner()
+	ls := Logsource{"windows", "process_creation", "sysmon"}
+	f.Add(`C:\Windows\System32\cmd.exe`, `cmd.exe /c whoami /all`, "Cmd.Exe")
+	f.Add(`C:\x\CMD.EXE`, "powershell -ENC dwBoAG8AYQBtAGkA sekurlsa::logonpasswords", "\xff\xfe")
+	f.Add("\u212aELVIN.exe", "IN`V`o`Ke-eXp`ResSIOn \u2013c STRASSE", "ÉTÉ")
+	f.Add("42", "42", "mimikatz")
+	f.Fuzz(func(t *testing.T, image, cmd, other string) {
+		for _, ev := range []MapEvent{
+			{"Image": image, "CommandLine": cmd, "OriginalFileName": other, "Tags": []any{other, "beta"}},
+			{"image": cmd, "COMMANDLINE": other, "originalfilename": image, "Tags": other},
+		} {
+			want := ruleMatchHits(rules, lsEvent{ev, ls})
+			if got := sc.Match(ev, ls); !slices.Equal(got, want) {
+				t.Fatalf("%q: ruleset %s, rule by rule %s", ev, titles(got), titles(want))
+			}
+		}
+	})
+}
+
+// TestRuleSetParallel scans from several goroutines at once, compiling
+// groups concurrently (run it with -race).
+func TestRuleSetParallel(t *testing.T) {
+	rules := fuzzRules(t)
+	rs := NewRuleSet(rules)
+	events := procEvents(400)
+	logsources := []Logsource{{"windows", "process_creation", "sysmon"}, {"windows", "process_creation", "security"}, {"windows", "", ""}, {"linux", "process_creation", ""}}
+	var mu sync.Mutex
+	got := make([][]*Rule, len(events))
+	rs.ScanParallel(len(events), 4, func(i int) (Event, Logsource) { return events[i], logsources[i%len(logsources)] }, func(i int, r *Rule) {
+		mu.Lock()
+		got[i] = append(got[i], r)
+		mu.Unlock()
+	})
+	total := 0
+	for i, ev := range events {
+		want := ruleMatchHits(rules, lsEvent{ev, logsources[i%len(logsources)]})
+		total += len(want)
+		if !slices.Equal(got[i], want) {
+			t.Fatalf("event %d: %s, want %s", i, titles(got[i]), titles(want))
+		}
+	}
+	if total == 0 {
+		t.Fatal("no hits")
 	}
 }
