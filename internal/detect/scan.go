@@ -146,11 +146,17 @@ func Scan(ctx context.Context, idx *Index, inputs []Input, opts ScanOptions, emi
 	work := make(chan *chunk, nfree)
 	done := make(chan *chunk, nfree)
 	var wg sync.WaitGroup
+	var rs *sigma.RuleSet
+	if len(opts.Rules) > 0 {
+		// One rule set, shared: its per-logsource groups are built once and
+		// each worker keeps its own scanning state.
+		rs = sigma.NewRuleSet(opts.Rules)
+	}
 	for w := 0; w < opts.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wk := newWorker(idx, opts.Rules)
+			wk := newWorker(idx, rs)
 			for c := range work {
 				wk.run(c)
 				done <- c
@@ -354,20 +360,17 @@ func readInput(ctx context.Context, in Input, opts ScanOptions, free, work chan 
 }
 
 type worker struct {
-	idx   *Index
-	rules []*sigma.Rule
-	ev    Event
-	js    jscan
-	s     Scratch
-	eval  *sigma.Evaluator
-	lsKey [3]string
-	lsApp []*sigma.Rule
+	idx *Index
+	ev  Event
+	js  jscan
+	s   Scratch
+	sc  *sigma.Scanner // nil without rules
 }
 
-func newWorker(idx *Index, rules []*sigma.Rule) *worker {
-	w := &worker{idx: idx, rules: rules}
-	if len(rules) > 0 {
-		w.eval = sigma.NewEvaluator()
+func newWorker(idx *Index, rs *sigma.RuleSet) *worker {
+	w := &worker{idx: idx}
+	if rs != nil {
+		w.sc = rs.NewScanner()
 	}
 	return w
 }
@@ -393,41 +396,27 @@ func (w *worker) run(c *chunk) {
 				})
 			})
 		}
-		if w.eval != nil {
+		if w.sc != nil {
 			w.sigma(c, line, ev)
 		}
 	}
 }
 
+// sigma evaluates the rules whose logsource fits the event, through the
+// rule set's literal prefilter.
 func (w *worker) sigma(c *chunk, line []byte, ev *Event) {
 	prod, cat, svc := ev.Product, ev.Category, ev.Service
 	if prod == "windows" && ev.EventID != nil {
 		id, _ := strconv.Atoi(string(bytes.Trim(ev.EventID, `"`)))
 		prod, cat, svc = sigma.WindowsLogsource(string(ev.Channel), id)
 	}
-	key := [3]string{prod, cat, svc}
-	if key != w.lsKey || w.lsApp == nil {
-		w.lsKey = key
-		w.lsApp = w.lsApp[:0:0]
-		for _, r := range w.rules {
-			if r.Applies(prod, cat, svc) {
-				w.lsApp = append(w.lsApp, r)
-			}
-		}
-	}
-	if len(w.lsApp) == 0 {
-		return
-	}
 	se := c.p.sigmaEvent(line, c.sch)
 	if se == nil {
 		return
 	}
-	w.eval.Reset(se)
-	for _, r := range w.lsApp {
-		if w.eval.Match(r) {
-			c.hits = append(c.hits, Hit{Time: formatTime(ev.Time), File: c.file, Line: ev.Line,
-				RuleID: r.ID, RuleTitle: r.Title, Severity: r.Level})
-		}
+	for _, r := range w.sc.Match(se, sigma.Logsource{Product: prod, Category: cat, Service: svc}) {
+		c.hits = append(c.hits, Hit{Time: formatTime(ev.Time), File: c.file, Line: ev.Line,
+			RuleID: r.ID, RuleTitle: r.Title, Severity: r.Level})
 	}
 }
 
