@@ -35,8 +35,11 @@ func sniff(name string, head []byte) bool {
 	if strings.Contains(s, `"bundle"`) && strings.Contains(s, `"objects"`) {
 		return true
 	}
-	return strings.Contains(s, `"spec_version"`) && strings.Contains(s, `"--`) && !strings.Contains(s, `"Event"`) ||
-		strings.EqualFold(filepath.Ext(name), ".stix")
+	// A lone object or a bare array of objects: STIX ids ("type--uuid")
+	// and STIX timestamps or a spec_version, and not a MISP event.
+	looksSTIX := strings.Contains(s, `"type"`) && strings.Contains(s, `"id"`) && strings.Contains(s, `--`) &&
+		(strings.Contains(s, `"spec_version"`) || strings.Contains(s, `"created"`))
+	return looksSTIX && !strings.Contains(s, `"Event"`) || strings.EqualFold(filepath.Ext(name), ".stix")
 }
 
 // Read streams a bundle's objects.
