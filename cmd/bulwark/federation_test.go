@@ -172,6 +172,30 @@ func TestFederation(t *testing.T) {
 			t.Errorf("push: %s object crossed=%v, want %v", level, ok, want)
 		}
 	}
+	// A scan at the ROK side reports its sightings to the US hub.
+	logf := filepath.Join(dir, "dns.json")
+	if err := os.WriteFile(logf, []byte(`{"ts":1740146000.5,"query":"x","answers":["0x0000000000000000000000000000000000000001"]}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	iocs := filepath.Join(dir, "iocs.txt")
+	if err := os.WriteFile(iocs, []byte("0x0000000000000000000000000000000000000001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err = bulwark(t, "scan", "--indicators", iocs, "--format", "text", "--identity", "KISA SOC",
+		"--push", us, "--push-collection", "dprk-crypto", "--token", kisaToken, "--insecure-skip-verify", logf)
+	if err != nil || !strings.Contains(errOut, "0 failed") {
+		t.Errorf("scan --push: %v\n%s", err, errOut)
+	}
+	var sightings int
+	for _, raw := range collectionIDs(t, usDB, "dprk-crypto") {
+		if strings.Contains(raw, `"type":"sighting"`) {
+			sightings++
+		}
+	}
+	if sightings != 1 {
+		t.Errorf("the US hub holds %d sightings, want 1", sightings)
+	}
+
 	// A bad token is refused, not treated as anonymous.
 	if _, _, err := bulwark(t, "pull", us, "--collection", "dprk-crypto", "--token", "bwk_nope", "--into", "x", "--db", rokDB, "--insecure-skip-verify"); err == nil {
 		t.Error("pull with a bad token succeeded")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/bulwark-intel/bulwark/internal/corpus"
+	"github.com/bulwark-intel/bulwark/internal/stix"
 )
 
 // bulwark runs one command line in-process and returns its output.
@@ -198,5 +199,17 @@ not json at all
 	}
 	if !strings.Contains(errOut, "1 malformed") {
 		t.Errorf("summary does not count the malformed line:\n%s", errOut)
+	}
+	// Sightings go to a bundle and to the local store.
+	bundle := filepath.Join(dir, "sightings.json")
+	db := filepath.Join(dir, "s.db")
+	mustRun(t, "scan", "--indicators", ind, "--identity", "Upbit SOC", "--sightings", bundle, logf)
+	b, err := os.ReadFile(bundle)
+	if err != nil || !strings.Contains(string(b), `"type":"sighting"`) || !strings.Contains(string(b), `"count":1`) || !strings.Contains(string(b), stix.TLP2Amber) {
+		t.Errorf("sightings bundle: %v %s", err, b)
+	}
+	mustRun(t, "scan", "--indicators", ind, "--identity", "Upbit SOC", "--sightings", "store", "--db", db, logf)
+	if out := mustRun(t, "export", "--db", db, "--max-tlp", "amber", "--type", "sighting"); !strings.Contains(out, "update.celasllc.com") && !strings.Contains(out, `"sighting_of_ref"`) {
+		t.Errorf("stored sightings: %s", out)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/sigma"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
+	"github.com/bulwark-intel/bulwark/internal/taxii/client"
 )
 
 func init() {
@@ -36,6 +37,14 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "auto", "log format")
 	mappingFile := fs.String("mapping", "", "JSON file mapping log field names to STIX object paths")
 	workers := fs.Int("workers", 0, "parallel workers (0: every core)")
+	sightings := fs.String("sightings", "", `write STIX sightings of the indicators hit: "store" (into --sightings-collection) or a bundle FILE`)
+	sightColl := fs.String("sightings-collection", "sightings", "local collection for --sightings store")
+	identity := fs.String("identity", "", "name of the organisation reporting the sightings (default: the host name)")
+	sightTLP := fs.String("sightings-tlp", "amber", "TLP marking the sightings")
+	push := fs.String("push", "", "post the sightings to this TAXII hub (with --push-collection and --token)")
+	pushColl := fs.String("push-collection", "", "hub collection for --push")
+	token := fs.String("token", os.Getenv("BULWARK_TOKEN"), "hub token for --push (default $BULWARK_TOKEN)")
+	insecure := fs.Bool("insecure-skip-verify", false, "accept any TLS certificate from the --push hub")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -45,6 +54,16 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	}
 	if len(indicators) == 0 {
 		indicators = multiFlag{"store"}
+	}
+	stlp, err := stix.ParseTLP(*sightTLP)
+	if err != nil {
+		return fmt.Errorf("%w: --sightings-tlp: %v", errUsage, err)
+	}
+	if *push != "" && *pushColl == "" {
+		return fmt.Errorf("%w: --push needs --push-collection", errUsage)
+	}
+	if *identity == "" {
+		*identity, _ = os.Hostname()
 	}
 	objs, actors, err := scanIndicators(ctx, *db, indicators)
 	if err != nil {
@@ -97,7 +116,9 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
 	enc := json.NewEncoder(w)
 	var encErr error
+	sight := detect.Sightings{Fallback: time.Now().UTC()}
 	sum, err := detect.Scan(ctx, idx, inputs, opts, func(h detect.Hit) {
+		sight.Add(h)
 		if encErr == nil {
 			encErr = enc.Encode(h)
 		}
@@ -112,8 +133,84 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if encErr != nil {
 		return encErr
 	}
+	if (*sightings != "" || *push != "") && sight.Len() > 0 {
+		if err := reportSightings(ctx, e, &sight, *identity, stlp, *sightings, *db, *sightColl, *push, *pushColl, *token, *insecure); err != nil {
+			return err
+		}
+	}
 	if len(sum.Errors) > 0 {
 		return fmt.Errorf("%d input(s) could not be read", len(sum.Errors))
+	}
+	return nil
+}
+
+// reportSightings writes the scan's sightings to a bundle file, the local
+// store and/or a hub over TAXII.
+func reportSightings(ctx context.Context, e *env, s *detect.Sightings, identity string, tlp stix.TLP, dest, db, coll, hub, hubColl, token string, insecure bool) error {
+	objs, err := s.Objects(identity, tlp)
+	if err != nil {
+		return err
+	}
+	switch dest {
+	case "":
+	case "store":
+		st, err := openStore(ctx, db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		c, err := ensureCollection(ctx, st, coll, stix.TLPNone)
+		if err != nil {
+			return err
+		}
+		items := make([]store.PutItem, len(objs))
+		for i, o := range objs {
+			items[i] = store.PutItem{Object: o, Source: "bulwark scan"}
+		}
+		if _, err := st.Put(ctx, c.ID, items); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "%d sighting(s) stored in %q\n", s.Len(), c.Title)
+	default:
+		f, err := os.Create(dest)
+		if err != nil {
+			return err
+		}
+		bw := stix.NewBundleWriter(f)
+		for _, o := range objs {
+			if err := bw.Write(o.Raw); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		if err := bw.Close(); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "%d sighting(s) written to %s\n", s.Len(), dest)
+	}
+	if hub != "" {
+		cl := &client.Client{Token: token, HTTP: httpClient(insecure)}
+		root, err := cl.ResolveAPIRoot(ctx, hub)
+		if err != nil {
+			return err
+		}
+		rc, err := cl.FindCollection(ctx, root, hubColl)
+		if err != nil {
+			return err
+		}
+		raws := make([]json.RawMessage, len(objs))
+		for i, o := range objs {
+			raws[i] = o.Raw
+		}
+		st, err := cl.Push(ctx, root, rc.ID, raws, 0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "pushed %d sighting object(s) to %s: %d succeeded, %d failed\n", len(raws), hub, st.SuccessCount, st.FailureCount)
 	}
 	return nil
 }
