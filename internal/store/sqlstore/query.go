@@ -94,7 +94,7 @@ func versionCond(v store.Versions, coll string) (string, []any) {
 }
 
 func (s *Store) records(ctx context.Context, q string, args ...any) ([]store.Record, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (s *Store) queryCollection(ctx context.Context, q store.Query, limit int) (
 	}
 	sqlq += ` ORDER BY m.date_added LIMIT ?`
 	qargs = append(qargs, limit+1)
-	rows, err := s.db.QueryContext(ctx, s.q(sqlq), qargs...)
+	rows, err := s.query(ctx, sqlq, qargs...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("query %s: %w", q.Collection, err)
 	}
@@ -232,7 +232,7 @@ func (s *Store) queryAll(ctx context.Context, q store.Query, limit int) (store.P
 	}
 	sqlq += ` ORDER BY o.seq LIMIT ?`
 	qargs = append(qargs, limit+1)
-	rows, err := s.db.QueryContext(ctx, s.q(sqlq), qargs...)
+	rows, err := s.query(ctx, sqlq, qargs...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("query: %w", err)
 	}
@@ -262,7 +262,7 @@ func (s *Store) queryAll(ctx context.Context, q store.Query, limit int) (store.P
 }
 
 func (s *Store) collectionSeq(ctx context.Context, idOrTitle string) (store.Collection, int64, error) {
-	row := s.db.QueryRowContext(ctx, s.q(`SELECT id, title, description, default_tlp, public, created, seq FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), idOrTitle, idOrTitle)
+	row := s.queryRow(ctx, (`SELECT id, title, description, default_tlp, public, created, seq FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), idOrTitle, idOrTitle)
 	var c store.Collection
 	var tlp, public int
 	var created, seq int64
@@ -315,7 +315,7 @@ func (s *Store) Edges(ctx context.Context, ids []string) ([]stix.Edge, error) {
 		q := `SELECT e.src, e.dst, e.kind, e.via FROM edges e JOIN objects o ON o.seq = e.obj WHERE o.latest = 1 AND o.revoked = 0 AND e.src IN (` + ph + `)
 			UNION SELECT e.src, e.dst, e.kind, e.via FROM edges e JOIN objects o ON o.seq = e.obj WHERE o.latest = 1 AND o.revoked = 0 AND e.dst IN (` + ph + `)`
 		args := append(anys(chunk), anys(chunk)...)
-		rows, err := s.db.QueryContext(ctx, s.q(q), args...)
+		rows, err := s.query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("edges: %w", err)
 		}
@@ -360,7 +360,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM collections`).Scan(&st.Collections); err != nil {
 		return st, fmt.Errorf("stats: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT type, COUNT(*) FROM objects WHERE latest = 1 GROUP BY type`)
+	rows, err := s.query(ctx, `SELECT type, COUNT(*) FROM objects WHERE latest = 1 GROUP BY type`)
 	if err != nil {
 		return st, fmt.Errorf("stats: %w", err)
 	}

@@ -42,7 +42,8 @@ type Store struct {
 	db *sql.DB
 	d  Dialect
 	// now is the clock for date_added; tests may replace it.
-	now func() time.Time
+	now   func() time.Time
+	stmts stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -62,7 +63,10 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
 
 func (s *Store) q(query string) string { return s.d.Rebind(query) }
 
@@ -98,7 +102,7 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) (store
 
 // Collection finds a collection by id or title.
 func (s *Store) Collection(ctx context.Context, idOrTitle string) (store.Collection, error) {
-	row := s.db.QueryRowContext(ctx, s.q(`SELECT id, title, description, default_tlp, public, created FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), idOrTitle, idOrTitle)
+	row := s.queryRow(ctx, (`SELECT id, title, description, default_tlp, public, created FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), idOrTitle, idOrTitle)
 	c, err := scanCollection(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("collection %q: %w", idOrTitle, store.ErrNotFound)
@@ -108,7 +112,7 @@ func (s *Store) Collection(ctx context.Context, idOrTitle string) (store.Collect
 
 // ListCollections lists collections in creation order.
 func (s *Store) ListCollections(ctx context.Context) ([]store.Collection, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, title, description, default_tlp, public, created FROM collections ORDER BY seq`)
+	rows, err := s.query(ctx, `SELECT id, title, description, default_tlp, public, created FROM collections ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("listing collections: %w", err)
 	}
