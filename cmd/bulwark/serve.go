@@ -97,7 +97,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
-	h := server.New(s, server.Options{MaxTLP: tlp, Logger: log, TAXII: taxiiHandler(acc, log), Access: acc})
+	h := server.New(s, server.Options{MaxTLP: tlp, Logger: log, TAXII: taxiiHandler(acc, log), Access: acc, Admin: s})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -42,6 +42,8 @@ type Options struct {
 	// access policy lets it see, capped by MaxTLP. Unset, the API answers
 	// from the whole store up to MaxTLP (local use and tests).
 	Access *access.Service
+	// Admin, with Access, enables the admin API under /api/v1/admin/.
+	Admin Admin
 }
 
 // Server serves the read-only API, health and metrics.
@@ -95,6 +97,7 @@ func New(r store.Reader, opts Options) *Server {
 	s.handle("GET /api/v1/actors/{name}", s.actor)
 	s.handle("GET /api/v1/objects/{id}", s.object)
 	s.handle("GET /api/v1/stats", s.statsHandler)
+	s.adminRoutes()
 	if opts.TAXII != nil {
 		s.mux.Handle("/", s.instrument("taxii", opts.TAXII))
 	}

@@ -190,3 +190,78 @@ func TestAccessControlledAPI(t *testing.T) {
 		t.Errorf("anonymous read of an unmarked (AMBER by default) object: %d", c)
 	}
 }
+
+func TestAdminAPI(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.CreateOrg(ctx, store.Org{Name: "admin", Clearance: stix.TLPRed, Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	acc := access.New(s)
+	t.Cleanup(func() { acc.Close() })
+	admin, _, err := acc.NewToken(ctx, "admin", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(server.New(s, server.Options{Access: acc, Admin: s}))
+	t.Cleanup(ts.Close)
+	call := func(method, path, tok, body string) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if c, _ := call("GET", "/api/v1/admin/orgs", "", ""); c != 401 {
+		t.Errorf("anonymous: %d", c)
+	}
+	if c, b := call("POST", "/api/v1/admin/orgs", admin, `{"name":"KrCERT","clearance":"red"}`); c != 201 || !strings.Contains(b, `"clearance":"red"`) {
+		t.Fatalf("add org: %d %s", c, b)
+	}
+	if c, _ := call("POST", "/api/v1/admin/orgs", admin, `{"name":"KrCERT","clearance":"red"}`); c != 409 {
+		t.Errorf("duplicate org: %d", c)
+	}
+	if c, _ := call("POST", "/api/v1/admin/orgs", admin, `{"name":"X","clearance":"purple"}`); c != 400 {
+		t.Errorf("bad clearance: %d", c)
+	}
+	if c, _ := call("POST", "/api/v1/admin/orgs", admin, `{"name":"X","clearance":"red","extra":1}`); c != 400 {
+		t.Errorf("unknown field: %d", c)
+	}
+	c, b := call("POST", "/api/v1/admin/orgs/KrCERT/tokens", admin, `{"expires":"720h"}`)
+	var tok struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(b), &tok); c != 201 || err != nil || !strings.HasPrefix(tok.Token, "bwk_") {
+		t.Fatalf("token: %d %s", c, b)
+	}
+	// A non-admin organisation is refused.
+	if c, _ := call("GET", "/api/v1/admin/orgs", tok.Token, ""); c != 403 {
+		t.Errorf("non-admin: %d", c)
+	}
+	if c, b := call("POST", "/api/v1/admin/collections", admin, `{"title":"DPRK crypto","read":["KrCERT"],"write":["KrCERT"],"default_tlp":"green"}`); c != 201 || !strings.Contains(b, `"default_tlp":"green"`) {
+		t.Errorf("add collection: %d %s", c, b)
+	}
+	if c, _ := call("POST", "/api/v1/admin/collections", admin, `{"title":"Other","read":["Nobody"]}`); c != 400 {
+		t.Errorf("collection with an unknown org: %d", c)
+	}
+	if c, b := call("GET", "/api/v1/admin/collections", admin, ""); c != 200 || strings.Contains(b, "Other") {
+		t.Errorf("collections: %d %s", c, b)
+	}
+	if c, _ := call("DELETE", "/api/v1/admin/tokens/"+tok.ID, admin, ""); c != 204 {
+		t.Errorf("revoke: %d", c)
+	}
+	if c, _ := call("GET", "/api/v1/search?value=x", tok.Token, ""); c != 401 {
+		t.Errorf("revoked token still works: %d", c)
+	}
+	if c, b := call("GET", "/api/v1/admin/audit", admin, ""); c != 200 || !strings.Contains(b, "entries") {
+		t.Errorf("audit: %d %s", c, b)
+	}
+}
