@@ -213,3 +213,18 @@ not json at all
 		t.Errorf("stored sightings: %s", out)
 	}
 }
+
+func TestScreenCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	mustRun(t, "import", "--db", db, "--quiet", "../../internal/lookup/testdata/actors.json")
+	out := mustRun(t, "screen", "--db", db, "0x098b716b8aaf21512996dc57eb0615e2383e2f96", "0x2222222222222222222222222222222222222222", "bogus")
+	for _, want := range []string{"SEVERE   0x098b716b8aaf21512996dc57eb0615e2383e2f96", "attributed to LAZARUS GROUP", "NONE     0x2222222222222222222222222222222222222222", "bogus  invalid"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("screen output lacks %q:\n%s", want, out)
+		}
+	}
+	js := mustRun(t, "screen", "--db", db, "--json", "0x098b716b8aaf21512996dc57eb0615e2383e2f96")
+	if !strings.Contains(js, `"risk": "severe"`) {
+		t.Errorf("--json: %s", js)
+	}
+}

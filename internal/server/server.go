@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bulwark-intel/bulwark/internal/access"
+	"github.com/bulwark-intel/bulwark/internal/chain/screen"
 	"github.com/bulwark-intel/bulwark/internal/lookup"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
@@ -97,6 +99,7 @@ func New(r store.Reader, opts Options) *Server {
 	s.handle("GET /api/v1/actors/{name}", s.actor)
 	s.handle("GET /api/v1/objects/{id}", s.object)
 	s.handle("GET /api/v1/stats", s.statsHandler)
+	s.handle("POST /api/v1/screen", s.screen)
 	s.adminRoutes()
 	if opts.TAXII != nil {
 		s.mux.Handle("/", s.instrument("taxii", opts.TAXII))
@@ -174,7 +177,7 @@ func (s *Server) filter() lookup.Filter { return lookup.Filter{MaxTLP: s.opts.Ma
 // reader is the store as the request's viewer may see it.
 func (s *Server) reader(r *http.Request) (store.Reader, error) {
 	if s.opts.Access == nil {
-		return s.r, nil
+		return tlpReader{Reader: s.r, max: s.opts.MaxTLP}, nil
 	}
 	tok := bearer(r)
 	if tok == "" {
@@ -278,6 +281,30 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(rec.Object.Raw)
 	return err
+}
+
+// screen answers a batch of up to screen.MaxBatch addresses with the
+// evidence the viewer may see.
+func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Addresses []string `json:"addresses"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
+	if err := dec.Decode(&in); err != nil {
+		return badRequest("invalid JSON body: " + err.Error())
+	}
+	if len(in.Addresses) == 0 || len(in.Addresses) > screen.MaxBatch {
+		return badRequest(fmt.Sprintf("addresses: give 1 to %d", screen.MaxBatch))
+	}
+	rd, err := s.reader(r)
+	if err != nil {
+		return err
+	}
+	res, err := screen.Screen(r.Context(), rd, in.Addresses)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"results": res})
 }
 
 func (s *Server) statsHandler(w http.ResponseWriter, r *http.Request) error {

@@ -265,3 +265,25 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("audit: %d %s", c, b)
 	}
 }
+
+func TestScreenAPI(t *testing.T) {
+	ts := newServer(t, stix.TLPClear)
+	resp, err := http.Post(ts.URL+"/api/v1/screen", "application/json", strings.NewReader(`{"addresses":["0x098B716B8Aaf21512996dC57EB0615e2383E2f96","0x1111111111111111111111111111111111111111"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var out struct{ Results []struct{ Risk string } }
+	if err := json.Unmarshal(b, &out); err != nil || resp.StatusCode != 200 || len(out.Results) != 2 || out.Results[0].Risk != "severe" || out.Results[1].Risk != "none" {
+		t.Errorf("screen: %d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Post(ts.URL+"/api/v1/screen", "application/json", strings.NewReader(`{"addresses":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("empty batch: %d", resp.StatusCode)
+	}
+}
