@@ -65,11 +65,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if *identity == "" {
 		*identity, _ = os.Hostname()
 	}
-	objs, actors, err := scanIndicators(ctx, *db, indicators)
-	if err != nil {
-		return err
-	}
-	idx, err := detect.Compile(objs, detect.Options{Actors: actors})
+	idx, err := scanIndicators(ctx, *db, indicators)
 	if err != nil {
 		return err
 	}
@@ -215,78 +211,83 @@ func reportSightings(ctx context.Context, e *env, s *detect.Sightings, identity 
 	return nil
 }
 
-// scanIndicators gathers indicator objects from the store and from files,
-// with the actor each one indicates.
-func scanIndicators(ctx context.Context, db string, sources []string) ([]*stix.Object, map[string]string, error) {
-	var objs []*stix.Object
-	actors := map[string]string{}
+// scanIndicators indexes the indicators of the store and of files, with
+// the actor each one indicates, streaming: no indicator is held as a STIX
+// object longer than it takes to index it.
+func scanIndicators(ctx context.Context, db string, sources []string) (*detect.Index, error) {
+	b := detect.NewBuilder(detect.Options{})
 	for _, src := range sources {
 		if src != "store" {
 			files, err := expandPaths([]string{src})
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			for _, f := range files {
-				col := &collector{}
+				col := &collector{b: b}
 				if _, err := importOne(ctx, &env{stderr: nopWriter{}}, col, "", f, nil, stix.TLPNone, "", 0, true); err != nil {
-					return nil, nil, fmt.Errorf("indicators %s: %w", f, err)
+					return nil, fmt.Errorf("indicators %s: %w", f, err)
 				}
-				objs = append(objs, col.indicators...)
-				for k, v := range col.actorOf() {
-					actors[k] = v
+				for id, actor := range col.actorOf() {
+					b.SetActor(id, actor)
 				}
 			}
 			continue
 		}
-		s, err := openStore(ctx, db)
-		if err != nil {
-			return nil, nil, err
-		}
-		q := store.Query{Types: []string{"indicator"}, Limit: store.MaxLimit}
-		var ids []string
-		for {
-			page, err := s.Query(ctx, q)
-			if err != nil {
-				s.Close()
-				return nil, nil, err
-			}
-			for _, r := range page.Records {
-				objs = append(objs, r.Object)
-				ids = append(ids, r.Object.ID)
-			}
-			if !page.More {
-				break
-			}
-			q.Cursor = page.Next
-		}
-		edges, err := s.Edges(ctx, ids)
-		if err == nil {
-			var targets []string
-			for _, ed := range edges {
-				if ed.Kind == "indicates" {
-					targets = append(targets, ed.Target)
-				}
-			}
-			recs, lerr := s.Latest(ctx, targets)
-			err = lerr
-			name := map[string]string{}
-			for _, r := range recs {
-				if actorType(r.Object.Type) {
-					name[r.Object.ID] = r.Object.Name()
-				}
-			}
-			for _, ed := range edges {
-				if n := name[ed.Target]; ed.Kind == "indicates" && n != "" {
-					actors[ed.Source] = n
-				}
-			}
-		}
-		s.Close()
-		if err != nil {
-			return nil, nil, err
+		if err := storeIndicators(ctx, db, b); err != nil {
+			return nil, err
 		}
 	}
-	return objs, actors, nil
+	return b.Index(), nil
+}
+
+func storeIndicators(ctx context.Context, db string, b *detect.Builder) error {
+	s, err := openStore(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	q := store.Query{Types: []string{"indicator"}, Limit: store.MaxLimit}
+	var ids []string
+	for {
+		page, err := s.Query(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, r := range page.Records {
+			b.Add(r.Object)
+			ids = append(ids, r.Object.ID)
+		}
+		if !page.More {
+			break
+		}
+		q.Cursor = page.Next
+	}
+	edges, err := s.Edges(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var targets []string
+	for _, ed := range edges {
+		if ed.Kind == "indicates" {
+			targets = append(targets, ed.Target)
+		}
+	}
+	recs, err := s.Latest(ctx, targets)
+	if err != nil {
+		return err
+	}
+	name := map[string]string{}
+	for _, r := range recs {
+		if actorType(r.Object.Type) {
+			name[r.Object.ID] = r.Object.Name()
+		}
+	}
+	for _, ed := range edges {
+		if n := name[ed.Target]; ed.Kind == "indicates" && n != "" {
+			b.SetActor(ed.Source, n)
+		}
+	}
+	return nil
 }
 
 // scanPaths expands directories into the log files under them.
@@ -316,12 +317,12 @@ func actorType(t string) bool {
 	return t == "intrusion-set" || t == "threat-actor" || t == "campaign" || t == "malware"
 }
 
-// collector keeps the indicators an importer yields, and the actors their
-// relationships name, instead of storing them.
+// collector indexes the indicators an importer yields, and keeps the
+// actor names and "indicates" relationships it sees, instead of storing.
 type collector struct {
-	indicators []*stix.Object
-	rels       [][2]string
-	names      map[string]string
+	b     *detect.Builder
+	rels  [][2]string
+	names map[string]string
 }
 
 func (c *collector) Put(_ context.Context, _ string, items []store.PutItem) (store.PutResult, error) {
@@ -333,7 +334,7 @@ func (c *collector) Put(_ context.Context, _ string, items []store.PutItem) (sto
 		o := it.Object
 		switch {
 		case o.Type == "indicator":
-			c.indicators = append(c.indicators, o)
+			c.b.Add(o)
 		case o.Type == "relationship" && o.String("relationship_type") == "indicates":
 			c.rels = append(c.rels, [2]string{o.String("source_ref"), o.String("target_ref")})
 		case actorType(o.Type):

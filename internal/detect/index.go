@@ -96,74 +96,115 @@ type anchor struct {
 // those past valid_until. Invalid patterns are listed in Stats.Invalid and
 // skipped: one bad indicator never stops the rest.
 func Compile(objs []*stix.Object, opts Options) (*Index, error) {
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	sev := opts.Severity
-	if sev == "" {
-		sev = "high"
-	}
-	x := newIndex()
-	paths := map[string]string{} // interned path strings
+	b := NewBuilder(opts)
 	for _, o := range objs {
-		if o == nil || o.Type != "indicator" {
-			x.Stats.NotSTIX++
-			continue
+		b.Add(o)
+	}
+	return b.Index(), nil
+}
+
+// Builder builds an Index one object at a time, so a caller streaming a
+// million indicators out of a feed or the store never holds them all as
+// STIX objects: only what a hit reports is kept.
+type Builder struct {
+	x     *Index
+	opts  Options
+	now   time.Time
+	sev   string
+	paths map[string]string // interned path strings
+	byID  map[string]*Indicator
+}
+
+// NewBuilder starts an empty index.
+func NewBuilder(opts Options) *Builder {
+	b := &Builder{x: newIndex(), opts: opts, now: opts.Now, sev: opts.Severity,
+		paths: map[string]string{}, byID: map[string]*Indicator{}}
+	if b.now.IsZero() {
+		b.now = time.Now()
+	}
+	if b.sev == "" {
+		b.sev = "high"
+	}
+	return b
+}
+
+// Add indexes one object (see Compile for what is skipped).
+func (b *Builder) Add(o *stix.Object) {
+	x := b.x
+	if o == nil || o.Type != "indicator" {
+		x.Stats.NotSTIX++
+		return
+	}
+	if o.Revoked {
+		x.Stats.Revoked++
+		return
+	}
+	if vu := o.String("valid_until"); vu != "" {
+		if t, err := stix.ParseTimestamp(vu); err == nil && !t.After(b.now) {
+			x.Stats.Expired++
+			return
 		}
-		if o.Revoked {
-			x.Stats.Revoked++
-			continue
-		}
-		if vu := o.String("valid_until"); vu != "" {
-			if t, err := stix.ParseTimestamp(vu); err == nil && !t.After(now) {
-				x.Stats.Expired++
-				continue
-			}
-		}
-		if pt := o.String("pattern_type"); pt != "" && pt != "stix" {
-			x.Stats.NotSTIX++
-			continue
-		}
-		src := o.String("pattern")
-		p, err := pattern.Parse(src)
-		if err != nil {
-			x.Stats.Invalid = append(x.Stats.Invalid, fmt.Errorf("%s: %w", o.ID, err))
-			continue
-		}
+	}
+	if pt := o.String("pattern_type"); pt != "" && pt != "stix" {
+		x.Stats.NotSTIX++
+		return
+	}
+	src := o.String("pattern")
+	p, err := pattern.Parse(src)
+	if err != nil {
+		x.Stats.Invalid = append(x.Stats.Invalid, fmt.Errorf("%s: %w", o.ID, err))
+		return
+	}
+	as, direct, ok := obsAnchors(p.Root)
+	ind := &Indicator{ID: o.ID, Name: o.Name(), Actor: b.opts.Actors[o.ID], Severity: b.sev, TLP: o.EffectiveTLP()}
+	if !direct {
+		// Only patterns the index cannot answer alone keep their text and
+		// a compiled matcher; the rest are fully described by their keys.
 		m, err := pattern.Compile(p)
 		if err != nil {
 			x.Stats.Invalid = append(x.Stats.Invalid, fmt.Errorf("%s: %w", o.ID, err))
-			continue
+			return
 		}
-		ind := &Indicator{ID: o.ID, Name: o.Name(), Actor: opts.Actors[o.ID], Severity: sev,
-			TLP: o.EffectiveTLP(), Pattern: src}
-		as, direct, ok := obsAnchors(p.Root)
-		x.Stats.Indicators++
-		if !direct {
-			ind.m = m
-			ind.types = patternTypes(p.Root, nil)
-		}
-		if !ok {
-			x.unanchored = append(x.unanchored, ind)
-			x.Stats.Unanchored++
-			continue
-		}
-		if direct {
-			x.Stats.Direct++
-		} else {
-			x.Stats.Candidates++
-		}
-		for _, a := range as {
-			ip, ok := paths[a.path]
-			if !ok {
-				paths[a.path] = a.path
-				ip = a.path
-			}
-			x.add(a, Entry{Ind: ind, Path: ip})
-		}
+		ind.Pattern = src
+		ind.m = m
+		ind.types = patternTypes(p.Root, nil)
 	}
-	return x, nil
+	x.Stats.Indicators++
+	if len(b.byID) < 1<<24 {
+		b.byID[o.ID] = ind
+	}
+	if !ok {
+		x.unanchored = append(x.unanchored, ind)
+		x.Stats.Unanchored++
+		return
+	}
+	if direct {
+		x.Stats.Direct++
+	} else {
+		x.Stats.Candidates++
+	}
+	for _, a := range as {
+		ip, ok := b.paths[a.path]
+		if !ok {
+			b.paths[a.path] = a.path
+			ip = a.path
+		}
+		x.add(a, Entry{Ind: ind, Path: ip})
+	}
+}
+
+// SetActor names the actor behind an indicator already added, for feeds
+// whose relationships come after their indicators.
+func (b *Builder) SetActor(indicatorID, actor string) {
+	if ind := b.byID[indicatorID]; ind != nil && ind.Actor == "" {
+		ind.Actor = actor
+	}
+}
+
+// Index returns the index; SetActor has no effect after it.
+func (b *Builder) Index() *Index {
+	b.byID = nil
+	return b.x
 }
 
 func (x *Index) push(m map[string]int32, k string, e Entry) {
