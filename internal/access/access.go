@@ -336,14 +336,15 @@ func (a *Service) Put(ctx context.Context, v Viewer, collection string, objs []*
 // Remove deletes an object's selected versions from a collection: it needs
 // both read and write access, and only versions the viewer can see are
 // removed (a writer cleared AMBER asking for "all" leaves a RED version it
-// cannot see in place).
-func (a *Service) Remove(ctx context.Context, v Viewer, collection, id string, vers store.Versions) (int, error) {
+// cannot see in place). specVersions, when given, narrows the versions as
+// TAXII's match[spec_version] does.
+func (a *Service) Remove(ctx context.Context, v Viewer, collection, id string, vers store.Versions, specVersions []string) (int, error) {
 	ca, err := a.Collection(ctx, v, collection)
 	if err != nil {
 		return 0, err
 	}
 	var visible []time.Time
-	q := store.Query{Collection: collection, IDs: []string{id}, Versions: vers, Limit: store.MaxLimit}
+	q := store.Query{Collection: collection, IDs: []string{id}, Versions: vers, SpecVersions: specVersions, Limit: store.MaxLimit}
 	for {
 		page, err := a.Query(ctx, v, q, "")
 		if err != nil {

@@ -240,10 +240,10 @@ func TestWrites(t *testing.T) {
 		t.Error("anonymous write accepted")
 	}
 	// Delete needs read and write, and cannot touch what the viewer cannot see.
-	if _, err := f.a.Remove(ctx, bank, f.shared.ID, idRed, store.Versions{Mode: store.All}); !errors.Is(err, access.ErrNotFound) {
+	if _, err := f.a.Remove(ctx, bank, f.shared.ID, idRed, store.Versions{Mode: store.All}, nil); !errors.Is(err, access.ErrNotFound) {
 		t.Errorf("bank deleted a RED object it cannot see: %v", err)
 	}
-	if n, err := f.a.Remove(ctx, bank, f.shared.ID, idGreen, store.Versions{Mode: store.All}); err != nil || n != 1 {
+	if n, err := f.a.Remove(ctx, bank, f.shared.ID, idGreen, store.Versions{Mode: store.All}, nil); err != nil || n != 1 {
 		t.Errorf("delete: %d %v", n, err)
 	}
 	if err := f.a.Flush(ctx); err != nil {
@@ -270,7 +270,7 @@ func TestRemoveOnlyVisibleVersions(t *testing.T) {
 	bank := access.Viewer{Org: f.green}
 	// The newest version is hidden, so "last" shows the bank nothing; "all"
 	// shows it v1 only, and only v1 may go.
-	if n, err := f.a.Remove(ctx, bank, f.shared.ID, id, store.Versions{Mode: store.All}); err != nil || n != 1 {
+	if n, err := f.a.Remove(ctx, bank, f.shared.ID, id, store.Versions{Mode: store.All}, nil); err != nil || n != 1 {
 		t.Fatalf("remove: %d %v", n, err)
 	}
 	recs := visible(t, f, access.Viewer{Org: f.red}, f.shared.ID)

@@ -2,10 +2,10 @@ package taxii
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/access"
 	"github.com/bulwark-intel/bulwark/internal/stix"
@@ -279,9 +279,9 @@ func (s *server) versions(w http.ResponseWriter, r *http.Request, v access.Viewe
 }
 
 // delete answers DELETE {root}/collections/{id}/objects/{object-id}/ (§5.7).
-// It needs read and write permission (404 without either, 403 with one),
-// and removes only versions the viewer can see: the visible versions are
-// found through access first and removed by their exact instants.
+// It needs read and write permission (404 without either, 403 with one).
+// access.Remove deletes only the versions the viewer can see, one
+// match[version] selector at a time.
 func (s *server) delete(w http.ResponseWriter, r *http.Request, v access.Viewer) {
 	f, err := parseFilters(r.URL.RawQuery, deleteParams, store.MaxLimit)
 	if err != nil {
@@ -302,31 +302,21 @@ func (s *server) delete(w http.ResponseWriter, r *http.Request, v access.Viewer)
 		writeError(w, http.StatusNotFound, "Not found", "no such object")
 		return
 	}
-	f.ids = []string{id}
-	var vers []time.Time
-	for {
-		p, err := s.run(r, v, ca.ID, "delete", f, "")
+	removed := 0
+	for _, sel := range f.version.selectors() {
+		n, err := s.svc.Remove(r.Context(), v, ca.ID, id, sel, f.specVersions)
+		if errors.Is(err, access.ErrNotFound) {
+			continue // nothing visible for this selector; others may match
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		for _, rec := range p.recs {
-			vers = append(vers, rec.Version)
-		}
-		if !p.more || p.next == "" {
-			break
-		}
-		f.next = p.next
+		removed += n
 	}
-	if len(vers) == 0 {
+	if removed == 0 {
 		writeError(w, http.StatusNotFound, "Not found", "no such object, or no such version of it")
 		return
-	}
-	for chunk := range slices.Chunk(vers, 500) {
-		if _, err := s.svc.Remove(r.Context(), v, ca.ID, id, store.Versions{At: chunk}); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 	}
 	writeRaw(w, http.StatusOK, nil)
 }
