@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bulwark-intel/bulwark/internal/access"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
 )
@@ -42,38 +43,9 @@ func runCollection(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer s.Close()
-		// Resolve every organisation before creating anything.
-		grants := map[string]*store.Grant{}
-		for _, spec := range []struct {
-			list  string
-			write bool
-		}{{*read, false}, {*write, true}} {
-			for _, name := range splitList(spec.list) {
-				o, err := s.Org(ctx, name)
-				if err != nil {
-					return err
-				}
-				g := grants[o.ID]
-				if g == nil {
-					g = &store.Grant{Org: o.ID}
-					grants[o.ID] = g
-				}
-				if spec.write {
-					g.Write = true
-				} else {
-					g.Read = true
-				}
-			}
-		}
-		c, err := s.CreateCollection(ctx, store.Collection{Title: pos[0], Description: *desc, DefaultTLP: tlp, Public: *public})
+		c, err := access.CreateCollection(ctx, s, store.Collection{Title: pos[0], Description: *desc, DefaultTLP: tlp, Public: *public}, splitList(*read), splitList(*write))
 		if err != nil {
 			return err
-		}
-		for _, g := range grants {
-			g.Collection = c.ID
-			if err := s.SetGrant(ctx, *g); err != nil {
-				return err
-			}
 		}
 		fmt.Fprintf(e.stdout, "collection %q id %s default TLP:%s public=%v\n", c.Title, c.ID, strings.ToUpper(c.DefaultTLP.String()), c.Public)
 		return nil

@@ -3,10 +3,8 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/access"
@@ -193,45 +191,14 @@ func (s *Server) addCollection(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("default_tlp: " + err.Error())
 		}
 	}
-	ctx := r.Context()
-	// Resolve every organisation before creating anything.
-	grants := map[string]*store.Grant{}
-	for _, list := range []struct {
-		names []string
-		write bool
-	}{{in.Read, false}, {in.Write, true}} {
-		for _, name := range list.names {
-			o, err := s.opts.Admin.Org(ctx, strings.TrimSpace(name))
-			if errors.Is(err, store.ErrNotFound) {
-				return badRequest(fmt.Sprintf("no organisation %q", name))
-			}
-			if err != nil {
-				return err
-			}
-			g := grants[o.ID]
-			if g == nil {
-				g = &store.Grant{Org: o.ID}
-				grants[o.ID] = g
-			}
-			if list.write {
-				g.Write = true
-			} else {
-				g.Read = true
-			}
-		}
-	}
-	c, err := s.opts.Admin.CreateCollection(ctx, store.Collection{Title: in.Title, Description: in.Description, DefaultTLP: tlp, Public: in.Public})
-	if errors.Is(err, store.ErrCollectionExists) {
-		return &httpError{http.StatusConflict, err.Error()}
-	}
-	if err != nil {
+	c, err := access.CreateCollection(r.Context(), s.opts.Admin, store.Collection{Title: in.Title, Description: in.Description, DefaultTLP: tlp, Public: in.Public}, in.Read, in.Write)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidCollection):
 		return badRequest(err.Error())
-	}
-	for _, g := range grants {
-		g.Collection = c.ID
-		if err := s.opts.Admin.SetGrant(ctx, *g); err != nil {
-			return err
-		}
+	case errors.Is(err, store.ErrCollectionExists):
+		return &httpError{http.StatusConflict, err.Error()}
+	case err != nil:
+		return err
 	}
 	return writeJSON(w, http.StatusCreated, collJSON{ID: c.ID, Title: c.Title, Description: c.Description, DefaultTLP: c.DefaultTLP.String(), Public: c.Public})
 }
