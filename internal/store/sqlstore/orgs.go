@@ -59,7 +59,7 @@ func scanOrg(sc scanner) (store.Org, error) {
 
 // Org finds an organisation by id or name.
 func (s *Store) Org(ctx context.Context, idOrName string) (store.Org, error) {
-	o, err := scanOrg(s.queryRow(ctx, (`SELECT ` + orgCols + ` FROM orgs WHERE id = ? OR name = ? ORDER BY created LIMIT 1`), idOrName, idOrName))
+	o, err := scanOrg(s.queryRow(ctx, `SELECT `+orgCols+` FROM orgs WHERE id = ? OR name = ? ORDER BY created LIMIT 1`, idOrName, idOrName))
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("organisation %q: %w", idOrName, store.ErrNotFound)
 	}
@@ -125,7 +125,7 @@ func scanToken(sc scanner) (store.Token, error) {
 
 // TokenByHash finds a token by the hash of its secret.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.queryRow(ctx, (`SELECT ` + tokenCols + ` FROM tokens WHERE hash = ?`), hash))
+	t, err := scanToken(s.queryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, store.ErrNotFound
 	}
@@ -146,7 +146,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 
 // ListTokens lists an organisation's tokens (hashes included; never secrets).
 func (s *Store) ListTokens(ctx context.Context, org string) ([]store.Token, error) {
-	rows, err := s.query(ctx, (`SELECT ` + tokenCols + ` FROM tokens WHERE org = ? ORDER BY created`), org)
+	rows, err := s.query(ctx, `SELECT `+tokenCols+` FROM tokens WHERE org = ? ORDER BY created`, org)
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
 	}
@@ -175,7 +175,7 @@ func (s *Store) SetGrant(ctx context.Context, g store.Grant) error {
 
 // Grants lists an organisation's grants.
 func (s *Store) Grants(ctx context.Context, org string) ([]store.Grant, error) {
-	rows, err := s.query(ctx, (`SELECT coll, org, can_read, can_write FROM grants WHERE org = ? ORDER BY coll`), org)
+	rows, err := s.query(ctx, `SELECT coll, org, can_read, can_write FROM grants WHERE org = ? ORDER BY coll`, org)
 	if err != nil {
 		return nil, fmt.Errorf("listing grants: %w", err)
 	}
@@ -222,7 +222,7 @@ func (s *Store) AuditLog(ctx context.Context, since time.Time, limit int) ([]sto
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	rows, err := s.query(ctx, (`SELECT ts, org, action, coll, n, detail FROM audit WHERE ts >= ? ORDER BY seq LIMIT ?`), since.UnixMicro(), limit)
+	rows, err := s.query(ctx, `SELECT ts, org, action, coll, n, detail FROM audit WHERE ts >= ? ORDER BY seq LIMIT ?`, since.UnixMicro(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}

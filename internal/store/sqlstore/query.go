@@ -262,18 +262,14 @@ func (s *Store) queryAll(ctx context.Context, q store.Query, limit int) (store.P
 }
 
 func (s *Store) collectionSeq(ctx context.Context, idOrTitle string) (store.Collection, int64, error) {
-	row := s.queryRow(ctx, (`SELECT id, title, description, default_tlp, public, created, seq FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), idOrTitle, idOrTitle)
-	var c store.Collection
-	var tlp, public int
-	var created, seq int64
-	err := row.Scan(&c.ID, &c.Title, &c.Description, &tlp, &public, &created, &seq)
+	var seq int64
+	c, err := scanCollection(s.queryRow(ctx, `SELECT id, title, description, default_tlp, public, created, seq FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`, idOrTitle, idOrTitle), &seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, 0, fmt.Errorf("collection %q: %w", idOrTitle, store.ErrNotFound)
 	}
 	if err != nil {
 		return c, 0, fmt.Errorf("collection %q: %w", idOrTitle, err)
 	}
-	c.DefaultTLP, c.Public, c.Created = stix.TLP(tlp), public != 0, time.UnixMicro(created).UTC()
 	return c, seq, nil
 }
 

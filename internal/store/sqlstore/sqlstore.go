@@ -9,7 +9,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -102,11 +101,7 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) (store
 
 // Collection finds a collection by id or title.
 func (s *Store) Collection(ctx context.Context, idOrTitle string) (store.Collection, error) {
-	row := s.queryRow(ctx, (`SELECT id, title, description, default_tlp, public, created FROM collections WHERE id = ? OR title = ? ORDER BY seq LIMIT 1`), idOrTitle, idOrTitle)
-	c, err := scanCollection(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("collection %q: %w", idOrTitle, store.ErrNotFound)
-	}
+	c, _, err := s.collectionSeq(ctx, idOrTitle)
 	return c, err
 }
 
@@ -130,11 +125,12 @@ func (s *Store) ListCollections(ctx context.Context) ([]store.Collection, error)
 
 type scanner interface{ Scan(...any) error }
 
-func scanCollection(r scanner) (store.Collection, error) {
+// scanCollection reads the collection columns, then any extra ones.
+func scanCollection(r scanner, extra ...any) (store.Collection, error) {
 	var c store.Collection
 	var tlp, public int
 	var created int64
-	if err := r.Scan(&c.ID, &c.Title, &c.Description, &tlp, &public, &created); err != nil {
+	if err := r.Scan(append([]any{&c.ID, &c.Title, &c.Description, &tlp, &public, &created}, extra...)...); err != nil {
 		return c, err
 	}
 	c.DefaultTLP, c.Public, c.Created = stix.TLP(tlp), public != 0, time.UnixMicro(created).UTC()

@@ -17,32 +17,59 @@ type stmtCache struct {
 
 const maxStmts = 256
 
-// query runs a read through a cached prepared statement.
-func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	q = s.q(q)
+// stmt returns the cached statement for q (already rebound), preparing it
+// on first use. once reports a statement that is not cached (the cache is
+// full) and must be closed after use.
+func (s *Store) stmt(ctx context.Context, q string) (st *sql.Stmt, once bool, err error) {
 	s.stmts.mu.Lock()
 	st, ok := s.stmts.m[q]
 	s.stmts.mu.Unlock()
-	if !ok {
-		var err error
-		if st, err = s.db.PrepareContext(ctx, q); err != nil {
-			return nil, err
-		}
-		s.stmts.mu.Lock()
-		if s.stmts.m == nil {
-			s.stmts.m = map[string]*sql.Stmt{}
-		}
-		if prev, dup := s.stmts.m[q]; dup {
-			st.Close()
-			st = prev
-		} else if len(s.stmts.m) < maxStmts {
-			s.stmts.m[q] = st
-		} else {
-			defer st.Close() // over the bound: use once
-		}
-		s.stmts.mu.Unlock()
+	if ok {
+		return st, false, nil
+	}
+	if st, err = s.db.PrepareContext(ctx, q); err != nil {
+		return nil, false, err
+	}
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	if s.stmts.m == nil {
+		s.stmts.m = map[string]*sql.Stmt{}
+	}
+	if prev, dup := s.stmts.m[q]; dup {
+		st.Close()
+		return prev, false, nil
+	}
+	if len(s.stmts.m) >= maxStmts {
+		return st, true, nil
+	}
+	s.stmts.m[q] = st
+	return st, false, nil
+}
+
+// query runs a read through a cached prepared statement.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, once, err := s.stmt(ctx, s.q(q))
+	if err != nil {
+		return nil, err
+	}
+	if once {
+		defer st.Close()
 	}
 	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for one row.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	q = s.q(q)
+	st, once, err := s.stmt(ctx, q)
+	if err != nil || once {
+		if st != nil {
+			st.Close()
+		}
+		// database/sql reports a preparation error through the Row.
+		return s.db.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 func (s *Store) closeStmts() {
@@ -52,36 +79,4 @@ func (s *Store) closeStmts() {
 		st.Close()
 	}
 	s.stmts.m = nil
-}
-
-// queryRow is query for one row.
-func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	q = s.q(q)
-	s.stmts.mu.Lock()
-	st, ok := s.stmts.m[q]
-	s.stmts.mu.Unlock()
-	if !ok {
-		prepared, err := s.db.PrepareContext(ctx, q)
-		if err != nil {
-			// database/sql reports the same error through the Row.
-			return s.db.QueryRowContext(ctx, q, args...)
-		}
-		s.stmts.mu.Lock()
-		if s.stmts.m == nil {
-			s.stmts.m = map[string]*sql.Stmt{}
-		}
-		if prev, dup := s.stmts.m[q]; dup {
-			prepared.Close()
-			st = prev
-		} else if len(s.stmts.m) < maxStmts {
-			s.stmts.m[q] = prepared
-			st = prepared
-		} else {
-			s.stmts.mu.Unlock()
-			prepared.Close()
-			return s.db.QueryRowContext(ctx, q, args...)
-		}
-		s.stmts.mu.Unlock()
-	}
-	return st.QueryRowContext(ctx, args...)
 }
