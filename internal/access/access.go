@@ -68,6 +68,9 @@ var Anonymous = Viewer{Anonymous: true}
 type CollectionAccess struct {
 	store.Collection
 	CanRead, CanWrite bool
+	// Granted: the viewer reads through a grant of its own, not only
+	// because the collection is public (which opens TLP:CLEAR alone).
+	Granted bool
 }
 
 // Service makes access decisions over a store.
@@ -216,6 +219,7 @@ func (a *Service) decide(v Viewer, c store.Collection, grants map[string]store.G
 		g := grants[c.ID]
 		ca.CanRead = g.Read || c.Public
 		ca.CanWrite = g.Write
+		ca.Granted = g.Read
 	}
 	return ca
 }
@@ -243,7 +247,7 @@ func (a *Service) Scope(ctx context.Context, v Viewer, q store.Query) (store.Que
 	default:
 		limit = v.Org.Clearance
 		// Public access to a collection grants CLEAR only.
-		if g, _ := a.grants(ctx, v); !g[ca.ID].Read {
+		if !ca.Granted {
 			limit = stix.TLPClear
 		}
 	}
