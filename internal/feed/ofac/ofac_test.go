@@ -14,6 +14,7 @@ import (
 
 	"github.com/bulwark-intel/bulwark/internal/corpus"
 	"github.com/bulwark-intel/bulwark/internal/feed"
+	"github.com/bulwark-intel/bulwark/internal/feed/feedtest"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 )
 
@@ -21,60 +22,11 @@ const ronin = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96"
 
 var mtime = time.Date(2024, 9, 27, 12, 0, 0, 0, time.UTC)
 
-type result struct {
-	objs    []*stix.Object
-	rejects []feed.Item
-	err     error
-}
-
-func (r result) byType(typ string) []*stix.Object {
-	var out []*stix.Object
-	for _, o := range r.objs {
-		if o.Type == typ {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-func (r result) byID(id string) *stix.Object {
-	for _, o := range r.objs {
-		if o.ID == id {
-			return o
-		}
-	}
-	return nil
-}
-
-// rels returns "type source-name → target-name"-like keys for relationships.
-func (r result) rels(typ string) [][2]string {
-	var out [][2]string
-	for _, o := range r.byType("relationship") {
-		if o.String("relationship_type") == typ {
-			out = append(out, [2]string{o.String("source_ref"), o.String("target_ref")})
-		}
-	}
-	return out
-}
+type result = feedtest.Result
 
 func run(t testing.TB, f feed.Format, path string, data []byte) result {
 	t.Helper()
-	var r result
-	r.err = f.Read(context.Background(), feed.Source{Path: path, R: bytes.NewReader(data), Time: mtime}, func(it feed.Item) error {
-		if it.Err != nil {
-			r.rejects = append(r.rejects, it)
-			return nil
-		}
-		if it.Object == nil {
-			t.Fatalf("item with neither object nor error")
-		}
-		if err := stix.Validate(it.Object); err != nil {
-			t.Fatalf("yielded invalid object %s: %v", it.Object.ID, err)
-		}
-		r.objs = append(r.objs, it.Object)
-		return nil
-	})
-	return r
+	return feedtest.Read(t, f, feed.Source{Path: path, R: bytes.NewReader(data), Time: mtime})
 }
 
 func readFile(t testing.TB, path string) []byte {
@@ -92,45 +44,45 @@ func indicatorFor(asset, addr string) string {
 
 func TestXMLFixture(t *testing.T) {
 	r := run(t, XML, "testdata/sdn_advanced.xml", readFile(t, "testdata/sdn_advanced.xml"))
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	// 1 identity, 5 wallets × (SCO + indicator + based-on), 3 parties, 6 links.
 	counts := map[string]int{}
-	for _, o := range r.objs {
+	for _, o := range r.Objects {
 		counts[o.Type]++
 	}
 	want := map[string]int{"identity": 2, "cryptocurrency-wallet": 5, "indicator": 5, "relationship": 11, "intrusion-set": 2}
 	if !mapsEqual(counts, want) {
 		t.Errorf("object counts %v, want %v", counts, want)
 	}
-	if len(r.objs) != 25 {
-		t.Errorf("%d objects, want 25", len(r.objs))
+	if len(r.Objects) != 25 {
+		t.Errorf("%d objects, want 25", len(r.Objects))
 	}
 	ids := map[string]bool{}
-	for _, o := range r.objs {
+	for _, o := range r.Objects {
 		if ids[o.ID] {
 			t.Errorf("object %s yielded twice", o.ID)
 		}
 		ids[o.ID] = true
 	}
 	// The feature without an address is rejected with its line.
-	if len(r.rejects) != 1 {
-		t.Fatalf("rejects %v, want 1", r.rejects)
+	if len(r.Rejects) != 1 {
+		t.Fatalf("rejects %v, want 1", r.Rejects)
 	}
 	var le *feed.LineError
-	if !errors.As(r.rejects[0].Err, &le) || le.Line != 182 || !strings.Contains(le.Error(), "USDT") {
-		t.Errorf("reject = %v, want line 182 about the empty USDT feature", r.rejects[0].Err)
+	if !errors.As(r.Rejects[0].Err, &le) || le.Line != 182 || !strings.Contains(le.Error(), "USDT") {
+		t.Errorf("reject = %v, want line 182 about the empty USDT feature", r.Rejects[0].Err)
 	}
 
 	ofacID := stix.DeterministicID("identity", "ofac")
 	published := "2025-01-10T00:00:00.000Z"
-	if o := r.objs[0]; o.ID != ofacID || o.Name() != "OFAC" || o.String("identity_class") != "organization" {
+	if o := r.Objects[0]; o.ID != ofacID || o.Name() != "OFAC" || o.String("identity_class") != "organization" {
 		t.Errorf("first object %s %q, want the OFAC identity", o.ID, o.Name())
 	}
 
 	lazarus := stix.DeterministicID("intrusion-set", "ofac-sdn", "27307")
-	ls := r.byID(lazarus)
+	ls := r.ByID(lazarus)
 	if ls == nil {
 		t.Fatal("no LAZARUS GROUP intrusion-set")
 	}
@@ -140,22 +92,22 @@ func TestXMLFixture(t *testing.T) {
 		t.Errorf("lazarus = %s", ls.Raw)
 	}
 
-	person := r.byID(stix.DeterministicID("identity", "ofac-sdn", "90001"))
+	person := r.ByID(stix.DeterministicID("identity", "ofac-sdn", "90001"))
 	if person == nil || person.Name() != "Ivan Petrovich TESTOVICH" || person.String("identity_class") != "individual" ||
 		!slices.Equal(person.Strings("x_bulwark_aliases"), []string{"Vanya TESTOVICH"}) ||
 		!slices.Equal(person.Strings("x_bulwark_sdn_programs"), []string{"CYBER2", "DPRK3"}) {
 		t.Errorf("person = %v", person)
 	}
 	otc := stix.DeterministicID("intrusion-set", "ofac-sdn", "90002")
-	if o := r.byID(otc); o == nil || o.Name() != "SAMPLE OTC DESK LLC" || o.Has("aliases") {
+	if o := r.ByID(otc); o == nil || o.Name() != "SAMPLE OTC DESK LLC" || o.Has("aliases") {
 		t.Errorf("otc = %v", o)
 	}
 	// The party without addresses yields nothing.
-	if r.byID(stix.DeterministicID("intrusion-set", "ofac-sdn", "90003")) != nil {
+	if r.ByID(stix.DeterministicID("intrusion-set", "ofac-sdn", "90003")) != nil {
 		t.Error("party without addresses imported")
 	}
 
-	ind := r.byID(indicatorFor("ETH", ronin))
+	ind := r.ByID(indicatorFor("ETH", ronin))
 	if ind == nil {
 		t.Fatal("no Ronin indicator")
 	}
@@ -179,26 +131,26 @@ func TestXMLFixture(t *testing.T) {
 		t.Errorf("indicator = %s", ind.Raw)
 	}
 	sco, _ := feed.Observable(feed.KindWallet, ronin)
-	if o := r.byID(sco.ID); o == nil || o.String("value") != ronin {
+	if o := r.ByID(sco.ID); o == nil || o.String("value") != ronin {
 		t.Errorf("Ronin SCO missing or lower-cased: %v", o)
 	}
-	if !slices.Contains(r.rels("based-on"), [2]string{ind.ID, sco.ID}) {
+	if !slices.Contains(r.Rels("based-on"), [2]string{ind.ID, sco.ID}) {
 		t.Error("no based-on from the Ronin indicator to its SCO")
 	}
-	if !slices.Contains(r.rels("indicates"), [2]string{ind.ID, lazarus}) {
+	if !slices.Contains(r.Rels("indicates"), [2]string{ind.ID, lazarus}) {
 		t.Error("Ronin indicator does not indicate LAZARUS GROUP")
 	}
 
 	// The address listed for two parties: one indicator naming both.
-	shared := r.byID(indicatorFor("XBT", "bc1qtestfixtureshared0000000000000000000000"))
+	shared := r.ByID(indicatorFor("XBT", "bc1qtestfixtureshared0000000000000000000000"))
 	if shared == nil || shared.Name() != "OFAC SDN: Ivan Petrovich TESTOVICH; SAMPLE OTC DESK LLC (XBT)" ||
 		!slices.Equal(shared.Strings("x_bulwark_sdn_programs"), []string{"CYBER2", "DPRK3"}) {
 		t.Errorf("shared = %v", shared)
 	}
-	if !slices.Contains(r.rels("related-to"), [2]string{shared.ID, person.ID}) || !slices.Contains(r.rels("indicates"), [2]string{shared.ID, otc}) {
+	if !slices.Contains(r.Rels("related-to"), [2]string{shared.ID, person.ID}) || !slices.Contains(r.Rels("indicates"), [2]string{shared.ID, otc}) {
 		t.Error("shared address not linked to both parties")
 	}
-	if got := len(r.rels("indicates")) + len(r.rels("related-to")); got != 6 {
+	if got := len(r.Rels("indicates")) + len(r.Rels("related-to")); got != 6 {
 		t.Errorf("%d party links, want 6", got)
 	}
 }
@@ -219,25 +171,25 @@ func TestXMLIdempotentAndDeltaNamespace(t *testing.T) {
 	data := readFile(t, "testdata/sdn_advanced.xml")
 	a := run(t, XML, "a.xml", data)
 	b := run(t, XML, "b.xml", data)
-	if len(a.objs) != len(b.objs) {
+	if len(a.Objects) != len(b.Objects) {
 		t.Fatal("re-import differs in size")
 	}
-	for i := range a.objs {
-		if !bytes.Equal(a.objs[i].Raw, b.objs[i].Raw) {
-			t.Errorf("re-import differs: %s vs %s", a.objs[i].Raw, b.objs[i].Raw)
+	for i := range a.Objects {
+		if !bytes.Equal(a.Objects[i].Raw, b.Objects[i].Raw) {
+			t.Errorf("re-import differs: %s vs %s", a.Objects[i].Raw, b.Objects[i].Raw)
 		}
 	}
 	old := bytes.Replace(data, []byte(NamespaceAdvanced), []byte(NamespaceDelta), 1)
 	c := run(t, XML, "old.xml", old)
-	if c.err != nil || len(c.objs) != len(a.objs) {
-		t.Errorf("DeltaFile namespace: %v, %d objects", c.err, len(c.objs))
+	if c.Err != nil || len(c.Objects) != len(a.Objects) {
+		t.Errorf("DeltaFile namespace: %v, %d objects", c.Err, len(c.Objects))
 	}
 	// Without DateOfIssue the file's time is used.
 	i, j := bytes.Index(data, []byte("<DateOfIssue>")), bytes.Index(data, []byte("</DateOfIssue>"))
 	nodate := append(slices.Clone(data[:i]), data[j+len("</DateOfIssue>"):]...)
 	d := run(t, XML, "nodate.xml", nodate)
-	if d.err != nil || len(d.byType("indicator")) != 5 || !d.byType("indicator")[0].Created.Equal(mtime) {
-		t.Errorf("no DateOfIssue: %v", d.err)
+	if d.Err != nil || len(d.ByType("indicator")) != 5 || !d.ByType("indicator")[0].Created.Equal(mtime) {
+		t.Errorf("no DateOfIssue: %v", d.Err)
 	}
 }
 
@@ -267,14 +219,14 @@ func TestXMLHostile(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, XML, "hostile.xml", []byte(tc.in))
-			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
-				t.Fatalf("err = %v, want one containing %q", r.err, tc.want)
+			if r.Err == nil || !strings.Contains(r.Err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", r.Err, tc.want)
 			}
-			if !strings.Contains(r.err.Error(), "hostile.xml") {
-				t.Errorf("error %q does not name the file", r.err)
+			if !strings.Contains(r.Err.Error(), "hostile.xml") {
+				t.Errorf("error %q does not name the file", r.Err)
 			}
-			if len(r.objs) != 0 {
-				t.Errorf("%d objects yielded from a refused file", len(r.objs))
+			if len(r.Objects) != 0 {
+				t.Errorf("%d objects yielded from a refused file", len(r.Objects))
 			}
 		})
 	}
@@ -295,11 +247,11 @@ func TestXMLBadRecords(t *testing.T) {
 </Profile></DistinctParty>
 </DistinctParties></Sanctions>`
 	r := run(t, XML, "bad.xml", []byte(in))
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	var msgs []string
-	for _, it := range r.rejects {
+	for _, it := range r.Rejects {
 		msgs = append(msgs, it.Err.Error())
 	}
 	all := strings.Join(msgs, "\n")
@@ -308,13 +260,13 @@ func TestXMLBadRecords(t *testing.T) {
 			t.Errorf("rejections %q lack %q", all, want)
 		}
 	}
-	if n := len(r.byType("indicator")); n != 2 {
+	if n := len(r.ByType("indicator")); n != 2 {
 		t.Errorf("%d indicators, want 2 (the good address and the nameless party's)", n)
 	}
-	if o := r.byID(indicatorFor("ETH", "0x2222222222222222222222222222222222222222")); o == nil || o.Name() != "OFAC SDN: a sanctioned ETH address" {
+	if o := r.ByID(indicatorFor("ETH", "0x2222222222222222222222222222222222222222")); o == nil || o.Name() != "OFAC SDN: a sanctioned ETH address" {
 		t.Errorf("nameless party's indicator = %v", o)
 	}
-	if r.byType("indicator")[0].Created != mtime {
+	if r.ByType("indicator")[0].Created != mtime {
 		t.Error("bad DateOfIssue should fall back to the file time")
 	}
 }
@@ -333,11 +285,11 @@ func TestListCorpus(t *testing.T) {
 				t.Errorf("%s sniffed as another OFAC format", path)
 			}
 			r := run(t, List, path, data)
-			if r.err != nil || len(r.rejects) > 0 {
-				t.Fatalf("%s: %v %v", path, r.err, r.rejects)
+			if r.Err != nil || len(r.Rejects) > 0 {
+				t.Fatalf("%s: %v %v", path, r.Err, r.Rejects)
 			}
-			inds := r.byType("indicator")
-			if len(inds) != n || len(r.byType("cryptocurrency-wallet")) != n || len(r.rels("based-on")) != n {
+			inds := r.ByType("indicator")
+			if len(inds) != n || len(r.ByType("cryptocurrency-wallet")) != n || len(r.Rels("based-on")) != n {
 				t.Errorf("%s: %d indicators, want %d", path, len(inds), n)
 			}
 			for _, o := range inds {
@@ -349,15 +301,15 @@ func TestListCorpus(t *testing.T) {
 	}
 	path := filepath.Join(dir, "sanctioned_addresses_ETH.txt")
 	r := run(t, List, path, readFile(t, path))
-	ind := r.byID(indicatorFor("ETH", ronin))
+	ind := r.ByID(indicatorFor("ETH", ronin))
 	if ind == nil || ind.String("pattern") != "[cryptocurrency-wallet:value = '"+ronin+"']" {
 		t.Fatalf("Ronin address missing from the ETH list (case preserved): %v", ind)
 	}
 	// .txt and .json give the same objects.
 	rj := run(t, List, filepath.Join(dir, "sanctioned_addresses_ETH.json"), readFile(t, filepath.Join(dir, "sanctioned_addresses_ETH.json")))
-	for i := range r.objs {
-		if !bytes.Equal(r.objs[i].Raw, rj.objs[i].Raw) {
-			t.Fatalf("txt and json differ at %d: %s vs %s", i, r.objs[i].Raw, rj.objs[i].Raw)
+	for i := range r.Objects {
+		if !bytes.Equal(r.Objects[i].Raw, rj.Objects[i].Raw) {
+			t.Fatalf("txt and json differ at %d: %s vs %s", i, r.Objects[i].Raw, rj.Objects[i].Raw)
 		}
 	}
 }
@@ -380,33 +332,33 @@ func TestListHostile(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, List, tc.path, []byte(tc.in))
-			if tc.err == "" && r.err != nil || tc.err != "" && (r.err == nil || !strings.Contains(r.err.Error(), tc.err)) {
-				t.Fatalf("err = %v, want %q", r.err, tc.err)
+			if tc.err == "" && r.Err != nil || tc.err != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tc.err)) {
+				t.Fatalf("err = %v, want %q", r.Err, tc.err)
 			}
-			if len(r.objs) != tc.objs || len(r.rejects) != tc.rejects {
-				t.Errorf("%d objects, %d rejects %v; want %d, %d", len(r.objs), len(r.rejects), r.rejects, tc.objs, tc.rejects)
+			if len(r.Objects) != tc.objs || len(r.Rejects) != tc.rejects {
+				t.Errorf("%d objects, %d rejects %v; want %d, %d", len(r.Objects), len(r.Rejects), r.Rejects, tc.objs, tc.rejects)
 			}
 		})
 	}
 	// Line numbers of rejects.
 	r := run(t, List, "sanctioned_addresses_ETH.txt", []byte("0x1111111111111111111111111111111111111111\n\nbad line\n"))
-	if len(r.rejects) != 1 || !strings.HasPrefix(r.rejects[0].Err.Error(), "sanctioned_addresses_ETH.txt:3: address: ") {
-		t.Errorf("rejects = %v", r.rejects)
+	if len(r.Rejects) != 1 || !strings.HasPrefix(r.Rejects[0].Err.Error(), "sanctioned_addresses_ETH.txt:3: address: ") {
+		t.Errorf("rejects = %v", r.Rejects)
 	}
 	rj := run(t, List, "l.json", []byte("[\n\"0x1111111111111111111111111111111111111111\",\n  7\n]"))
-	if len(rj.rejects) != 1 || !strings.HasPrefix(rj.rejects[0].Err.Error(), "l.json:3: [1]: ") {
-		t.Errorf("rejects = %v", rj.rejects)
+	if len(rj.Rejects) != 1 || !strings.HasPrefix(rj.Rejects[0].Err.Error(), "l.json:3: [1]: ") {
+		t.Errorf("rejects = %v", rj.Rejects)
 	}
 	// A 100 MB line and a 100 MB JSON string: refused without holding them.
 	big := bytes.Repeat([]byte("B"), 100<<20)
 	r = run(t, List, "sanctioned_addresses_XBT.txt", big)
-	if r.err == nil || !strings.Contains(r.err.Error(), "larger than") {
-		t.Errorf("100 MB line: %v", r.err)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "larger than") {
+		t.Errorf("100 MB line: %v", r.Err)
 	}
 	bigJSON := append(append([]byte(`["`), big...), `"]`...)
 	r = run(t, List, "sanctioned_addresses_XBT.json", bigJSON)
-	if r.err == nil || !strings.Contains(r.err.Error(), "larger than") {
-		t.Errorf("100 MB JSON string: %v", r.err)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "larger than") {
+		t.Errorf("100 MB JSON string: %v", r.Err)
 	}
 }
 
@@ -465,8 +417,8 @@ func TestEntitiesCorpus(t *testing.T) {
 	}
 
 	r := run(t, Entities, path, data)
-	if r.err != nil || len(r.rejects) != 0 {
-		t.Fatalf("%v %v", r.err, r.rejects)
+	if r.Err != nil || len(r.Rejects) != 0 {
+		t.Fatalf("%v %v", r.Err, r.Rejects)
 	}
 	// 961 addresses; 13 are listed under two or three entries, of which some
 	// share one asset: count (asset, address) pairs from the data itself.
@@ -496,27 +448,27 @@ func TestEntitiesCorpus(t *testing.T) {
 	if dprk != 125 {
 		t.Errorf("%d DPRK-program entries in the corpus, README says 125", dprk)
 	}
-	if n := len(r.byType("indicator")); n != pairs {
+	if n := len(r.ByType("indicator")); n != pairs {
 		t.Errorf("%d indicators, want %d", n, pairs)
 	}
-	if n := len(r.byType("cryptocurrency-wallet")); n != 961 {
+	if n := len(r.ByType("cryptocurrency-wallet")); n != 961 {
 		t.Errorf("%d SCOs, want 961", n)
 	}
 	lower := strings.ToLower(ronin)
-	ind := r.byID(indicatorFor("ETH", lower))
+	ind := r.ByID(indicatorFor("ETH", lower))
 	lazarus := stix.DeterministicID("intrusion-set", "ofac-sdn", "27307")
 	if ind == nil || ind.Name() != "OFAC SDN: LAZARUS GROUP (ETH)" || !ind.Created.Equal(m.Date) {
 		t.Fatalf("Ronin indicator = %v", ind)
 	}
-	if !slices.Contains(r.rels("indicates"), [2]string{ind.ID, lazarus}) {
+	if !slices.Contains(r.Rels("indicates"), [2]string{ind.ID, lazarus}) {
 		t.Error("Ronin indicator does not indicate LAZARUS GROUP")
 	}
-	ls := r.byID(lazarus)
+	ls := r.ByID(lazarus)
 	if ls == nil || ls.Name() != "LAZARUS GROUP" || !slices.Contains(ls.Strings("aliases"), "HIDDEN COBRA") {
 		t.Errorf("lazarus = %v", ls)
 	}
 	// People become individual identities.
-	k := r.byID(stix.DeterministicID("identity", "ofac-sdn", "29585"))
+	k := r.ByID(stix.DeterministicID("identity", "ofac-sdn", "29585"))
 	if k == nil || k.Name() != "Dmitrii KARASAVIDI" || k.String("identity_class") != "individual" {
 		t.Errorf("KARASAVIDI = %v", k)
 	}
@@ -549,22 +501,22 @@ func TestEntitiesHostile(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, Entities, "map.json", []byte(tc.in))
-			if tc.err == "" && r.err != nil || tc.err != "" && (r.err == nil || !strings.Contains(r.err.Error(), tc.err)) {
-				t.Fatalf("err = %v, want %q", r.err, tc.err)
+			if tc.err == "" && r.Err != nil || tc.err != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tc.err)) {
+				t.Fatalf("err = %v, want %q", r.Err, tc.err)
 			}
-			if len(r.objs) != tc.objs || len(r.rejects) != tc.rejects {
-				t.Errorf("%d objects, %d rejects %v; want %d, %d", len(r.objs), len(r.rejects), r.rejects, tc.objs, tc.rejects)
+			if len(r.Objects) != tc.objs || len(r.Rejects) != tc.rejects {
+				t.Errorf("%d objects, %d rejects %v; want %d, %d", len(r.Objects), len(r.Rejects), r.Rejects, tc.objs, tc.rejects)
 			}
 		})
 	}
 	r := run(t, Entities, "map.json", []byte("{\"addresses\":{\n\"a\":{\"entries\":\"no\"}}}"))
-	if len(r.rejects) != 1 || !strings.HasPrefix(r.rejects[0].Err.Error(), "map.json:2: addresses.a: ") {
-		t.Errorf("rejects = %v", r.rejects)
+	if len(r.Rejects) != 1 || !strings.HasPrefix(r.Rejects[0].Err.Error(), "map.json:2: addresses.a: ") {
+		t.Errorf("rejects = %v", r.Rejects)
 	}
 	big := `{"addresses":{"` + strings.Repeat("x", 100<<20) + `":{}}}`
 	r = run(t, Entities, "map.json", []byte(big))
-	if r.err == nil || !strings.Contains(r.err.Error(), "larger than") {
-		t.Errorf("100 MB key: %v", r.err)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "larger than") {
+		t.Errorf("100 MB key: %v", r.Err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwark-intel/bulwark/internal/corpus"
 	"github.com/bulwark-intel/bulwark/internal/feed"
+	"github.com/bulwark-intel/bulwark/internal/feed/feedtest"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 )
 
@@ -19,59 +20,19 @@ const ronin = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96"
 
 var mtime = time.Date(2026, 5, 12, 8, 0, 0, 0, time.UTC)
 
-type result struct {
-	objs    []*stix.Object
-	rejects []feed.Item
-	err     error
-}
+type result = feedtest.Result
 
-func (r result) byType(typ string) []*stix.Object {
-	var out []*stix.Object
-	for _, o := range r.objs {
-		if o.Type == typ {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-func (r result) byID(id string) *stix.Object {
-	for _, o := range r.objs {
-		if o.ID == id {
-			return o
-		}
-	}
-	return nil
-}
-
-func (r result) rel(typ, src, dst string) bool {
-	for _, o := range r.byType("relationship") {
-		if o.String("relationship_type") == typ && o.String("source_ref") == src && o.String("target_ref") == dst {
-			return true
-		}
-	}
-	return false
-}
-
+// run reads data as a TagPack and insists no object is yielded twice.
 func run(t testing.TB, path string, data []byte, tlp stix.TLP) result {
 	t.Helper()
-	var r result
+	r := feedtest.Read(t, Format, feed.Source{Path: path, R: bytes.NewReader(data), Time: mtime, TLP: tlp})
 	seen := map[string]bool{}
-	r.err = Format.Read(context.Background(), feed.Source{Path: path, R: bytes.NewReader(data), Time: mtime, TLP: tlp}, func(it feed.Item) error {
-		if it.Err != nil {
-			r.rejects = append(r.rejects, it)
-			return nil
+	for _, o := range r.Objects {
+		if seen[o.ID] {
+			t.Fatalf("object %s yielded twice", o.ID)
 		}
-		if err := stix.Validate(it.Object); err != nil {
-			t.Fatalf("invalid object %s: %v", it.Object.Raw, err)
-		}
-		if seen[it.Object.ID] {
-			t.Fatalf("object %s yielded twice", it.Object.ID)
-		}
-		seen[it.Object.ID] = true
-		r.objs = append(r.objs, it.Object)
-		return nil
-	})
+		seen[o.ID] = true
+	}
 	return r
 }
 
@@ -90,19 +51,19 @@ func indicatorID(creator, title, currency, addr string) string {
 
 func TestFixture(t *testing.T) {
 	r := run(t, "testdata/pack.yaml", readFile(t, "testdata/pack.yaml"), stix.TLPNone)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	counts := map[string]int{}
-	for _, o := range r.objs {
+	for _, o := range r.Objects {
 		counts[o.Type]++
 	}
 	if counts["identity"] != 1 || counts["cryptocurrency-wallet"] != 3 || counts["indicator"] != 3 ||
-		counts["relationship"] != 6 || counts["intrusion-set"] != 2 || len(r.objs) != 15 {
-		t.Errorf("counts %v (%d objects)", counts, len(r.objs))
+		counts["relationship"] != 6 || counts["intrusion-set"] != 2 || len(r.Objects) != 15 {
+		t.Errorf("counts %v (%d objects)", counts, len(r.Objects))
 	}
 	var msgs []string
-	for _, it := range r.rejects {
+	for _, it := range r.Rejects {
 		msgs = append(msgs, it.Err.Error())
 	}
 	want := []string{
@@ -116,7 +77,7 @@ func TestFixture(t *testing.T) {
 	}
 
 	creator := stix.DeterministicID("identity", "bulwark tests")
-	ind := r.byID(indicatorID("Bulwark Tests", "Bulwark test pack", "ETH", "0x1111111111111111111111111111111111111111"))
+	ind := r.ByID(indicatorID("Bulwark Tests", "Bulwark test pack", "ETH", "0x1111111111111111111111111111111111111111"))
 	if ind == nil {
 		t.Fatal("no first indicator")
 	}
@@ -128,43 +89,43 @@ func TestFixture(t *testing.T) {
 		ind.ExternalReferences[0].URL != "https://example.org/advisory" || ind.ExternalReferences[0].SourceName != "Bulwark test pack" {
 		t.Errorf("indicator = %s", ind.Raw)
 	}
-	second := r.byID(indicatorID("Bulwark Tests", "Bulwark test pack", "ETH", "0x2222222222222222222222222222222222222222"))
+	second := r.ByID(indicatorID("Bulwark Tests", "Bulwark test pack", "ETH", "0x2222222222222222222222222222222222222222"))
 	if second == nil || *second.Confidence != 75 || stix.FormatTimestamp(second.Created) != "2024-04-02T00:00:00.000Z" ||
 		!strings.Contains(second.String("description"), `Context: {"note": "second"}`) {
 		t.Errorf("second = %v", second)
 	}
 	actor := stix.DeterministicID("intrusion-set", "graphsense-actor", "testactor")
-	set := r.byID(actor)
+	set := r.ByID(actor)
 	if set == nil || set.Name() != "Test Actor group" || !slices.Equal(set.Strings("aliases"), []string{"Test Actor group", "testactor"}) {
 		t.Errorf("actor = %v", set)
 	}
-	if !r.rel("indicates", ind.ID, actor) || !r.rel("indicates", second.ID, actor) {
+	if !r.Rel("indicates", ind.ID, actor) || !r.Rel("indicates", second.ID, actor) {
 		t.Error("indicators do not indicate the actor")
 	}
-	mixer := r.byID(indicatorID("Bulwark Tests", "Bulwark test pack", "BTC", "bc1qfixturemixer00000000000000000000000000"))
+	mixer := r.ByID(indicatorID("Bulwark Tests", "Bulwark test pack", "BTC", "bc1qfixturemixer00000000000000000000000000"))
 	if mixer == nil || !slices.Equal(mixer.Labels, []string{"mixer", "malicious-activity", "sanctioned"}) ||
 		mixer.Name() != "Fixture Mixer (BTC)" || mixer.ExternalReferences[0].Description != "not a url" {
 		t.Errorf("mixer = %v", mixer)
 	}
 	sco, _ := feed.Observable(feed.KindWallet, "bc1qfixturemixer00000000000000000000000000")
-	if !r.rel("based-on", mixer.ID, sco.ID) {
+	if !r.Rel("based-on", mixer.ID, sco.ID) {
 		t.Error("no based-on for the mixer")
 	}
-	if !r.rel("indicates", mixer.ID, stix.DeterministicID("intrusion-set", "graphsense-actor", "fixturemixer")) {
+	if !r.Rel("indicates", mixer.ID, stix.DeterministicID("intrusion-set", "graphsense-actor", "fixturemixer")) {
 		t.Error("mixer does not indicate its actor")
 	}
 
 	// Source.TLP wins over is_public; re-import is identical.
 	g := run(t, "testdata/pack.yaml", readFile(t, "testdata/pack.yaml"), stix.TLPGreen)
-	for _, o := range g.byType("indicator") {
+	for _, o := range g.ByType("indicator") {
 		if !slices.Equal(o.ObjectMarkingRefs, []string{stix.TLP2Green}) {
 			t.Errorf("TLP override: %v", o.ObjectMarkingRefs)
 		}
 	}
 	again := run(t, "testdata/pack.yaml", readFile(t, "testdata/pack.yaml"), stix.TLPNone)
-	for i := range r.objs {
-		if !bytes.Equal(r.objs[i].Raw, again.objs[i].Raw) {
-			t.Fatalf("re-import differs: %s / %s", r.objs[i].Raw, again.objs[i].Raw)
+	for i := range r.Objects {
+		if !bytes.Equal(r.Objects[i].Raw, again.Objects[i].Raw) {
+			t.Fatalf("re-import differs: %s / %s", r.Objects[i].Raw, again.Objects[i].Raw)
 		}
 	}
 }
@@ -195,11 +156,11 @@ func TestCorpus(t *testing.T) {
 				t.Error("not sniffed")
 			}
 			r := run(t, path, data, stix.TLPNone)
-			if r.err != nil || len(r.rejects) > 0 {
-				t.Fatalf("%v %v", r.err, r.rejects)
+			if r.Err != nil || len(r.Rejects) > 0 {
+				t.Fatalf("%v %v", r.Err, r.Rejects)
 			}
-			inds := r.byType("indicator")
-			if len(inds) != tc.n || len(r.byType("cryptocurrency-wallet")) != tc.n {
+			inds := r.ByType("indicator")
+			if len(inds) != tc.n || len(r.ByType("cryptocurrency-wallet")) != tc.n {
 				t.Errorf("%d indicators, want %d", len(inds), tc.n)
 			}
 			for _, o := range inds {
@@ -213,7 +174,7 @@ func TestCorpus(t *testing.T) {
 					t.Fatalf("marking %v", o.ObjectMarkingRefs)
 				}
 			}
-			sets := r.byType("intrusion-set")
+			sets := r.ByType("intrusion-set")
 			if tc.actor == "" {
 				if len(sets) != 0 {
 					t.Errorf("%d intrusion-sets without actor", len(sets))
@@ -224,7 +185,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("intrusion-sets %v", sets)
 			}
 			for _, o := range inds {
-				if !r.rel("indicates", o.ID, sets[0].ID) {
+				if !r.Rel("indicates", o.ID, sets[0].ID) {
 					t.Fatalf("%s does not indicate the actor", o.Name())
 				}
 			}
@@ -234,36 +195,36 @@ func TestCorpus(t *testing.T) {
 	// Lazarus: the Ronin exploiter, case kept, and the actor named after the label.
 	path := filepath.Join(dir, "lazarus.yaml")
 	r := run(t, path, readFile(t, path), stix.TLPNone)
-	ind := r.byID(indicatorID("GraphSense Core Team", "OFAC Tagpack", "ETH", ronin))
+	ind := r.ByID(indicatorID("GraphSense Core Team", "OFAC Tagpack", "ETH", ronin))
 	if ind == nil || ind.String("pattern") != "[cryptocurrency-wallet:value = '"+ronin+"']" || ind.Name() != "Lazarus group (ETH)" ||
 		*ind.Confidence != 60 || stix.FormatTimestamp(ind.Created) != "2022-04-15T00:00:00.000Z" ||
 		ind.ExternalReferences[0].URL != "https://www.treasury.gov/resource-center/sanctions/OFAC-Enforcement/Pages/20200302.aspx" {
 		t.Fatalf("Ronin indicator = %v", ind)
 	}
-	set := r.byType("intrusion-set")[0]
+	set := r.ByType("intrusion-set")[0]
 	if set.Name() != "Lazarus group" || !slices.Contains(set.Strings("aliases"), "Lazarus group") || !slices.Contains(set.Strings("aliases"), "lazarusgroup") {
 		t.Errorf("actor = %s", set.Raw)
 	}
-	if r.byType("identity")[0].Name() != "GraphSense Core Team" {
+	if r.ByType("identity")[0].Name() != "GraphSense Core Team" {
 		t.Error("creator identity")
 	}
 	// Ronin bridge pack: labels per tag.
 	path = filepath.Join(dir, "ronin_bridge.yaml")
 	r = run(t, path, readFile(t, path), stix.TLPNone)
-	ind = r.byID(indicatorID("GraphSense Core Team", "Ronin bridge hack", "ETH", ronin))
+	ind = r.ByID(indicatorID("GraphSense Core Team", "Ronin bridge hack", "ETH", ronin))
 	if ind == nil || ind.Name() != "Ronin bridge exploiter (ETH)" || !strings.Contains(ind.String("description"), "original address") {
 		t.Errorf("Ronin bridge indicator = %v", ind)
 	}
 	// The OFAC pack (INTERPOL CNTL) has no date per tag: the header's.
 	path = filepath.Join(dir, "ofac.yaml")
 	r = run(t, path, readFile(t, path), stix.TLPNone)
-	if o := r.byType("indicator")[0]; stix.FormatTimestamp(o.Created) != "2024-02-26T00:00:00.000Z" || o.CreatedByRef != stix.DeterministicID("identity", "interpol cntl") {
+	if o := r.ByType("indicator")[0]; stix.FormatTimestamp(o.Created) != "2024-02-26T00:00:00.000Z" || o.CreatedByRef != stix.DeterministicID("identity", "interpol cntl") {
 		t.Errorf("ofac pack indicator = %s", o.Raw)
 	}
 	// sinbad.io has no lastmod: the file time.
 	path = filepath.Join(dir, "sinbad_io.yaml")
 	r = run(t, path, readFile(t, path), stix.TLPNone)
-	if o := r.byType("indicator")[0]; !o.Created.Equal(mtime) {
+	if o := r.ByType("indicator")[0]; !o.Created.Equal(mtime) {
 		t.Errorf("sinbad created %v, want the file time", o.Created)
 	}
 }
@@ -309,14 +270,14 @@ tags: *i
 			case <-time.After(20 * time.Second):
 				t.Fatal("reader did not finish")
 			}
-			if tc.err == "" && r.err != nil && tc.name != "billion laughs" || tc.err != "" && (r.err == nil || !strings.Contains(r.err.Error(), tc.err)) {
-				t.Fatalf("err = %v, want %q", r.err, tc.err)
+			if tc.err == "" && r.Err != nil && tc.name != "billion laughs" || tc.err != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tc.err)) {
+				t.Fatalf("err = %v, want %q", r.Err, tc.err)
 			}
-			if r.err != nil && !strings.Contains(r.err.Error(), "h.yaml") {
-				t.Errorf("error %q does not name the file", r.err)
+			if r.Err != nil && !strings.Contains(r.Err.Error(), "h.yaml") {
+				t.Errorf("error %q does not name the file", r.Err)
 			}
-			if len(r.objs) != tc.objs || len(r.rejects) != tc.rejects {
-				t.Errorf("%d objects, %d rejects %v; want %d, %d", len(r.objs), len(r.rejects), r.rejects, tc.objs, tc.rejects)
+			if len(r.Objects) != tc.objs || len(r.Rejects) != tc.rejects {
+				t.Errorf("%d objects, %d rejects %v; want %d, %d", len(r.Objects), len(r.Rejects), r.Rejects, tc.objs, tc.rejects)
 			}
 		})
 	}
@@ -324,14 +285,14 @@ tags: *i
 	big := append([]byte("creator: x\ntags:\n- address: '"), bytes.Repeat([]byte("a"), 100<<20)...)
 	big = append(big, "'\n"...)
 	r := run(t, "big.yaml", big, stix.TLPNone)
-	if r.err == nil || !strings.Contains(r.err.Error(), "larger than") {
-		t.Errorf("100 MB: %v", r.err)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "larger than") {
+		t.Errorf("100 MB: %v", r.Err)
 	}
 	// A 1 MB address within the size limit is a rejected tag.
 	long := "creator: x\ntags:\n- address: '" + strings.Repeat("a", 1<<20) + "'\n- address: '0x1111111111111111111111111111111111111111'\n"
 	r = run(t, "long.yaml", []byte(long), stix.TLPNone)
-	if r.err != nil || len(r.rejects) != 1 || len(r.byType("indicator")) != 1 {
-		t.Errorf("long address: %v %v", r.err, r.rejects)
+	if r.Err != nil || len(r.Rejects) != 1 || len(r.ByType("indicator")) != 1 {
+		t.Errorf("long address: %v %v", r.Err, r.Rejects)
 	}
 }
 
