@@ -416,19 +416,26 @@ func (a *acAutomaton) runShift(s string, hit func(pat int32, start, end int)) {
 			st = 0
 			continue
 		}
+		var out bool
 		if st < nDense {
 			t := rows[int(st)*n+int(c)]
-			st = t &^ acOut
-			if t&acOut == 0 {
-				continue
-			}
-		} else if st = a.step(st, c); !hasOut[st] {
-			continue
+			st, out = t&^acOut, t&acOut != 0
+		} else {
+			st = a.step(st, c)
+			out = hasOut[st]
 		}
-		for o := st; o >= 0; o = a.link[o] {
-			if p := a.out[o]; p >= 0 {
-				hit(p, i+1-int(a.patLen[p]), i+1)
-			}
+		if out {
+			a.emit(st, i+1, hit)
+		}
+	}
+}
+
+// emit reports every pattern ending at end in state st, following the
+// output links.
+func (a *acAutomaton) emit(st int32, end int, hit func(pat int32, start, end int)) {
+	for o := st; o >= 0; o = a.link[o] {
+		if p := a.out[o]; p >= 0 {
+			hit(p, end-int(a.patLen[p]), end)
 		}
 	}
 }
@@ -468,19 +475,16 @@ func (a *acAutomaton) run(s string, class *[256]uint16, hit func(pat int32, star
 			st = 0
 			continue
 		}
+		var out bool
 		if st < nDense {
 			t := rows[int(st)*n+int(c)]
-			st = t &^ acOut
-			if t&acOut == 0 {
-				continue
-			}
-		} else if st = a.step(st, c); !hasOut[st] {
-			continue
+			st, out = t&^acOut, t&acOut != 0
+		} else {
+			st = a.step(st, c)
+			out = hasOut[st]
 		}
-		for o := st; o >= 0; o = a.link[o] {
-			if p := a.out[o]; p >= 0 {
-				hit(p, i+1-int(a.patLen[p]), i+1)
-			}
+		if out {
+			a.emit(st, i+1, hit)
 		}
 	}
 	return true
