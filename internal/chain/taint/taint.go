@@ -1,0 +1,354 @@
+// Package taint traces stolen funds forward through a transfer graph under
+// the standard taint models. Every model is one pass over the graph's edge
+// stream in time order, starting at the theft, so funds only ever leave an
+// address after they arrived there.
+//
+// # Models
+//
+// Poison: a transfer from a tainted address taints its receiver in full.
+// It never misses a path and over-taints quickly. Example: thief T receives
+// 100 stolen and 900 clean; T pays A 10 and B 990. Both A and B are
+// tainted, with 10 and 990.
+//
+// Haircut: each payment carries the payer's tainted share at that moment:
+// out = value × tainted/balance, and the tainted amount is conserved and
+// diluted. Same example: T holds 1000 of which 100 tainted (10%); the 10
+// to A carries 1 and the 990 to B carries 99.
+//
+// FIFO (first in, first out; Clayton's rule): an address's receipts form a
+// queue and each payment draws from its head. For UTXO chains the graph's
+// per-transaction pseudo-node lines inputs and outputs up in order, so this
+// is the per-transaction rule exactly; for account chains it is applied to
+// each address's time-ordered ledger. Same example, T received 100 stolen
+// first, then 900 clean: the 10 to A is all tainted (10), and the 990 to B
+// takes the remaining 90 tainted and 900 clean (90). Had the 900 clean come
+// first, A would get 0 and B 100.
+//
+// # Conventions
+//
+// A seed address is a source: everything it sends after the start time is
+// stolen. A seed transaction taints its transfers in full. Balances are not
+// known for funds received before the loaded graph begins: when a payment
+// exceeds what the graph shows an address holding, the difference is taken
+// to be clean. Taint below the minimum value is dropped and counted, which
+// keeps dust (and dusting attacks) from spreading taint. Labelled services
+// (exchanges, mixers, bridges) are terminals: taint reaching them is
+// reported as an exit and not followed further, because an exchange's
+// wallets pool everyone's funds. Transfers into a UTXO transaction's
+// pseudo-node do not count as a hop.
+package taint
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+)
+
+// Model selects how taint divides when tainted and clean funds mix.
+type Model int
+
+// The models.
+const (
+	Poison Model = iota
+	Haircut
+	FIFO
+)
+
+func (m Model) String() string {
+	switch m {
+	case Poison:
+		return "poison"
+	case Haircut:
+		return "haircut"
+	case FIFO:
+		return "fifo"
+	}
+	return fmt.Sprintf("model(%d)", int(m))
+}
+
+// ParseModel reads a model name.
+func ParseModel(s string) (Model, error) {
+	switch strings.ToLower(s) {
+	case "poison":
+		return Poison, nil
+	case "haircut":
+		return Haircut, nil
+	case "fifo":
+		return FIFO, nil
+	}
+	return 0, fmt.Errorf("unknown taint model %q (want poison, haircut or fifo)", s)
+}
+
+// Label marks a known service.
+type Label struct {
+	Kind string // exchange, mixer, bridge, perpetrator, …
+	Name string
+}
+
+// Terminal reports whether taint stops at a service of this kind.
+func (l Label) Terminal() bool {
+	switch l.Kind {
+	case "exchange", "mixer", "bridge", "service", "defi", "gambling", "payment":
+		return true
+	}
+	return false
+}
+
+// Seed is where the stolen funds start.
+type Seed struct {
+	Address string // a source address: all it sends is stolen
+	Tx      string // or a transaction: all its transfers are stolen
+}
+
+// MaxHopsLimit bounds Options.MaxHops (hop counts are kept in a byte).
+const MaxHopsLimit = 250
+
+// Options parameterise a trace.
+type Options struct {
+	Model Model
+	// Start and End bound the transfers considered, in Unix seconds; End 0
+	// means no end. With address seeds, Start is the time of the theft.
+	Start, End int64
+	// MaxHops stops taint this many transfers from a seed (default 10).
+	MaxHops int
+	// MinValue drops taint smaller than this (in the graph's value unit:
+	// USD when the graph has USD values, otherwise base units).
+	MinValue float64
+	// Labels names services; terminal kinds stop the taint and are
+	// reported as exits.
+	Labels map[string]Label
+}
+
+// Node is one tainted address.
+type Node struct {
+	ID      graph.NodeID
+	Address string
+	// Amount is the taint received (poison: the full value of the tainted
+	// transfers received).
+	Amount float64
+	First  int64  // time the first taint arrived
+	Hops   int    // fewest transfers from a seed, over the taint received
+	Via    uint32 // the edge that first brought taint (graph.NoTx-like NoEdge for seeds)
+	Seed   bool
+	Label  *Label `json:",omitempty"`
+}
+
+// NoEdge marks a seed's Via.
+const NoEdge = math.MaxUint32
+
+// Result is the outcome of a trace.
+type Result struct {
+	Model   Model
+	Nodes   []Node // tainted addresses, seeds first, then by first taint
+	index   map[graph.NodeID]int
+	Dropped float64      // taint dropped under MinValue
+	Beyond  float64      // taint that left an address at the hop limit
+	Scanned int64        // edges examined
+	Graph   *graph.Graph `json:"-"`
+	Options Options      `json:"-"`
+}
+
+// Node returns the tainted record of id.
+func (r *Result) Node(id graph.NodeID) (*Node, bool) {
+	i, ok := r.index[id]
+	if !ok {
+		return nil, false
+	}
+	return &r.Nodes[i], true
+}
+
+// Exits returns the tainted nodes that are terminal services.
+func (r *Result) Exits() []Node {
+	var out []Node
+	for _, n := range r.Nodes {
+		if n.Label != nil && n.Label.Terminal() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Path returns the edges that first brought taint to id, seed first.
+func (r *Result) Path(id graph.NodeID) []uint32 {
+	var path []uint32
+	for range MaxHopsLimit * 2 {
+		n, ok := r.Node(id)
+		if !ok || n.Via == NoEdge {
+			break
+		}
+		path = append(path, n.Via)
+		id = r.Graph.From(n.Via)
+	}
+	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+		path[i], path[j] = path[j], path[i]
+	}
+	return path
+}
+
+const untainted = 255
+
+// stopped marks a terminal's hop byte, so the hot loop's single comparison
+// against MaxHops also keeps terminals from passing taint on.
+const stopped = 254
+
+// Trace runs one model from the seeds.
+func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
+	if len(seeds) == 0 {
+		return nil, errors.New("no seeds")
+	}
+	if opt.MaxHops == 0 {
+		opt.MaxHops = 10
+	}
+	if opt.MaxHops < 0 || opt.MaxHops > MaxHopsLimit {
+		return nil, fmt.Errorf("max hops %d outside 1..%d", opt.MaxHops, MaxHopsLimit)
+	}
+	if opt.MinValue < 0 || math.IsNaN(opt.MinValue) {
+		return nil, fmt.Errorf("minimum value %v", opt.MinValue)
+	}
+	if opt.Model != Poison && !g.Timed() {
+		return nil, fmt.Errorf("the %s model needs timestamps, which this graph lacks; use poison", opt.Model)
+	}
+	t := newTracer(g, opt)
+	start, end := uint32(0), uint32(g.NumEdges())
+	if g.Timed() {
+		start = g.FirstAt(opt.Start)
+		if opt.End > 0 {
+			end = g.FirstAt(opt.End + 1)
+		}
+	}
+	var seedEdges []uint32
+	for _, s := range seeds {
+		switch {
+		case s.Address != "":
+			id, ok := g.Lookup(s.Address)
+			if !ok {
+				return nil, fmt.Errorf("seed address %s is not in the graph", s.Address)
+			}
+			t.source[id] = true
+			t.mark(id, 0, NoEdge, opt.Start, true)
+		case s.Tx != "":
+			tx, ok := g.LookupTx(s.Tx)
+			if !ok {
+				return nil, fmt.Errorf("seed transaction %s is not in the graph", s.Tx)
+			}
+			es := g.TxEdges(tx)
+			seedEdges = append(seedEdges, es...)
+			if len(es) > 0 && es[0] < start {
+				start = es[0]
+			}
+		default:
+			return nil, errors.New("a seed needs an address or a transaction")
+		}
+	}
+	for _, e := range seedEdges {
+		t.seedEdge[e] = true
+	}
+	if !g.Timed() {
+		t.reach()
+	} else {
+		switch opt.Model {
+		case Poison:
+			t.poison(start, end)
+		case Haircut:
+			t.haircut(start, end)
+		case FIFO:
+			t.fifo(start, end)
+		default:
+			return nil, fmt.Errorf("unknown model %d", opt.Model)
+		}
+	}
+	return t.result(), nil
+}
+
+type tracer struct {
+	g        *graph.Graph
+	opt      Options
+	maxHops  uint8
+	hops     []uint8 // untainted, or the fewest hops; stopped for terminals
+	amount   []float64
+	via      []uint32
+	first    []uint32
+	order    []graph.NodeID // tainted nodes in the order they were reached
+	isTx     []bool         // nil when the graph has no transaction pseudo-nodes
+	label    map[graph.NodeID]Label
+	termH    map[graph.NodeID]uint8 // hop counts of terminals (their byte says stopped)
+	source   map[graph.NodeID]bool
+	seedEdge map[uint32]bool
+	dropped  float64
+	scanned  int64
+
+	beyond float64 // taint that reached the hop limit
+
+	// Haircut and FIFO state of tainted nodes.
+	bal   []float64 // what the node holds, as far as the graph shows
+	held  []float64 // the tainted part of it (haircut)
+	queue map[graph.NodeID]*lots
+}
+
+func newTracer(g *graph.Graph, opt Options) *tracer {
+	n := g.NumNodes()
+	t := &tracer{
+		g:        g,
+		opt:      opt,
+		maxHops:  uint8(opt.MaxHops),
+		hops:     make([]uint8, n),
+		amount:   make([]float64, n),
+		via:      make([]uint32, n),
+		first:    make([]uint32, n),
+		label:    map[graph.NodeID]Label{},
+		termH:    map[graph.NodeID]uint8{},
+		source:   map[graph.NodeID]bool{},
+		seedEdge: map[uint32]bool{},
+	}
+	for i := range t.hops {
+		t.hops[i] = untainted
+	}
+	for addr, l := range opt.Labels {
+		if id, ok := g.Lookup(addr); ok {
+			t.label[id] = l
+		}
+	}
+	for id := graph.NodeID(0); id < graph.NodeID(n); id++ {
+		if g.IsTxNode(id) {
+			if t.isTx == nil {
+				t.isTx = make([]bool, n)
+			}
+			t.isTx[id] = true
+		}
+	}
+	return t
+}
+
+// mark records taint arriving at v with h hops over edge e at time ts.
+func (t *tracer) mark(v graph.NodeID, h uint8, e uint32, ts int64, seed bool) {
+	switch cur := t.hops[v]; {
+	case cur == untainted:
+		t.order = append(t.order, v)
+		t.via[v] = e
+		t.first[v] = uint32(max(0, min(ts, math.MaxUint32)))
+		if l, ok := t.label[v]; ok && l.Terminal() && !seed {
+			t.hops[v] = stopped
+			t.termH[v] = h
+			return
+		}
+		t.hops[v] = h
+	case cur == stopped:
+		if h < t.termH[v] {
+			t.termH[v] = h
+		}
+	case h < cur:
+		t.hops[v] = h
+	}
+}
+
+// next returns the hop count of taint passing to v from a node at h hops:
+// one more, except into a UTXO transaction's pseudo-node.
+func (t *tracer) next(v graph.NodeID, h uint8) uint8 {
+	if t.isTx != nil && t.isTx[v] {
+		return h
+	}
+	return h + 1
+}

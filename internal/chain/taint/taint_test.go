@@ -1,0 +1,291 @@
+package taint
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+)
+
+type tr struct {
+	time     int64
+	from, to string
+	value    uint64
+	tx       string
+}
+
+func build(t *testing.T, rows []tr) *graph.Graph {
+	t.Helper()
+	b := graph.NewBuilder()
+	for _, r := range rows {
+		if err := b.Add(graph.Transfer{Tx: r.tx, Time: r.time, From: r.from, To: r.to, Amount: graph.AmountFromUint64(r.value)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Build()
+}
+
+// amounts returns the taint per address, for the addresses asked.
+func amounts(r *Result, addrs ...string) map[string]float64 {
+	out := map[string]float64{}
+	for _, a := range addrs {
+		id, ok := r.Graph.Lookup(a)
+		if !ok {
+			continue
+		}
+		if n, ok := r.Node(id); ok {
+			out[a] = n.Amount
+		}
+	}
+	return out
+}
+
+func near(a, b map[string]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || math.Abs(v-w) > 1e-9*math.Max(1, math.Abs(w)) {
+			return false
+		}
+	}
+	return true
+}
+
+// The package documentation's worked example: S steals 100 into T, which
+// also holds 900 clean from C, then pays A 10 and B 990.
+func TestDocumentedExample(t *testing.T) {
+	stolenFirst := []tr{
+		{10, "S", "T", 100, ""},
+		{20, "C", "T", 900, ""},
+		{30, "T", "A", 10, ""},
+		{40, "T", "B", 990, ""},
+	}
+	cleanFirst := []tr{
+		{5, "C", "T", 900, ""},
+		{10, "S", "T", 100, ""},
+		{30, "T", "A", 10, ""},
+		{40, "T", "B", 990, ""},
+	}
+	cases := []struct {
+		name  string
+		rows  []tr
+		model Model
+		want  map[string]float64
+	}{
+		{"poison", stolenFirst, Poison, map[string]float64{"T": 100, "A": 10, "B": 990}},
+		{"haircut", stolenFirst, Haircut, map[string]float64{"T": 100, "A": 1, "B": 99}},
+		{"fifo stolen first", stolenFirst, FIFO, map[string]float64{"T": 100, "A": 10, "B": 90}},
+		{"fifo clean first", cleanFirst, FIFO, map[string]float64{"T": 100, "B": 100}},
+		{"haircut clean first", cleanFirst, Haircut, map[string]float64{"T": 100, "A": 1, "B": 99}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := build(t, c.rows)
+			r, err := Trace(g, []Seed{{Address: "S"}}, Options{Model: c.model})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := amounts(r, "T", "A", "B", "C")
+			if !near(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+			if n, _ := r.Node(mustID(t, g, "S")); !n.Seed || n.Hops != 0 {
+				t.Errorf("seed record %+v", n)
+			}
+		})
+	}
+}
+
+func mustID(t *testing.T, g *graph.Graph, a string) graph.NodeID {
+	t.Helper()
+	id, ok := g.Lookup(a)
+	if !ok {
+		t.Fatalf("%s not in graph", a)
+	}
+	return id
+}
+
+// Funds leave an address only after they arrived: a payment made before
+// the taint came carries none, in every model.
+func TestForwardInTimeOnly(t *testing.T) {
+	g := build(t, []tr{
+		{5, "C", "T", 500, ""},
+		{8, "T", "early", 50, ""}, // before the theft reaches T
+		{10, "S", "T", 100, ""},
+		{12, "T", "late", 550, ""},
+	})
+	for _, m := range []Model{Poison, Haircut, FIFO} {
+		r, err := Trace(g, []Seed{{Address: "S"}}, Options{Model: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := amounts(r, "early", "late")
+		if _, ok := got["early"]; ok {
+			t.Errorf("%s: payment before the theft tainted: %v", m, got)
+		}
+		// T holds 450 clean + 100 stolen when it pays 550.
+		want := map[Model]float64{Poison: 550, Haircut: 100, FIFO: 100}[m]
+		if math.Abs(got["late"]-want) > 1e-9 {
+			t.Errorf("%s: late got %v want %v", m, got["late"], want)
+		}
+	}
+}
+
+// A UTXO transaction: inputs P (5 clean) then T (3 stolen) into the
+// transaction's pseudo-node, outputs O1 4 then O2 4. FIFO lines them up:
+// O1 takes P's 4, O2 takes P's last 1 and T's 3. Haircut gives each 3/8.
+// Transfers into the pseudo-node do not count as a hop.
+func TestUTXOTransaction(t *testing.T) {
+	rows := []tr{
+		{1, "S", "T", 3, "a1"},
+		{2, "P", "tx:b2", 5, "b2"},
+		{2, "T", "tx:b2", 3, "b2"},
+		{2, "tx:b2", "O1", 4, "b2"},
+		{2, "tx:b2", "O2", 4, "b2"},
+	}
+	g := build(t, rows)
+	for m, want := range map[Model]map[string]float64{
+		FIFO:    {"T": 3, "tx:b2": 3, "O2": 3},
+		Haircut: {"T": 3, "tx:b2": 3, "O1": 1.5, "O2": 1.5},
+		Poison:  {"T": 3, "tx:b2": 3, "O1": 4, "O2": 4},
+	} {
+		r, err := Trace(g, []Seed{{Address: "S"}}, Options{Model: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := amounts(r, "T", "tx:b2", "O1", "O2", "P"); !near(got, want) {
+			t.Errorf("%s: got %v want %v", m, got, want)
+		}
+		if n, ok := r.Node(mustID(t, g, "O2")); !ok || n.Hops != 2 {
+			t.Errorf("%s: O2 hops %+v", m, n)
+		}
+	}
+}
+
+func TestStopsAndExits(t *testing.T) {
+	g := build(t, []tr{
+		{1, "S", "h1", 100, ""},
+		{2, "h1", "h2", 100, ""},
+		{3, "h2", "h3", 60, ""},
+		{3, "h2", "dust", 1, ""},
+		{4, "h3", "binance", 60, ""},
+		{5, "binance", "customer", 60, ""}, // an exchange's payout is not the thief's
+		{6, "h2", "h4", 39, ""},
+		{7, "h4", "tornado", 39, ""},
+	})
+	labels := map[string]Label{
+		"binance": {Kind: "exchange", Name: "Binance"},
+		"tornado": {Kind: "mixer", Name: "Tornado Cash"},
+	}
+	for _, m := range []Model{Poison, Haircut, FIFO} {
+		r, err := Trace(g, []Seed{{Address: "S"}}, Options{Model: m, MinValue: 2, Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := amounts(r, "h3", "binance", "customer", "dust", "tornado")
+		want := map[string]float64{"h3": 60, "binance": 60, "tornado": 39}
+		if !near(got, want) {
+			t.Errorf("%s: got %v want %v", m, got, want)
+		}
+		var exits []string
+		for _, e := range r.Exits() {
+			exits = append(exits, e.Label.Name)
+		}
+		slices.Sort(exits)
+		if !slices.Equal(exits, []string{"Binance", "Tornado Cash"}) {
+			t.Errorf("%s: exits %v", m, exits)
+		}
+		b, _ := r.Node(mustID(t, g, "binance"))
+		if b.Hops != 4 {
+			t.Errorf("%s: binance at %d hops", m, b.Hops)
+		}
+		path := r.Path(b.ID)
+		var hops []string
+		for _, e := range path {
+			hops = append(hops, g.Address(g.To(e)))
+		}
+		if !slices.Equal(hops, []string{"h1", "h2", "h3", "binance"}) {
+			t.Errorf("%s: path %v", m, hops)
+		}
+		if r.Dropped != 1 {
+			t.Errorf("%s: dropped %v, want the 1 of dust", m, r.Dropped)
+		}
+		// Two hops stop before h3.
+		r2, err := Trace(g, []Seed{{Address: "S"}}, Options{Model: m, MaxHops: 2, Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := amounts(r2, "h2", "h3"); !near(got, map[string]float64{"h2": 100}) {
+			t.Errorf("%s with 2 hops: %v", m, got)
+		}
+		// A window that ends before h3 is paid.
+		r3, err := Trace(g, []Seed{{Address: "S"}}, Options{Model: m, End: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := amounts(r3, "h2", "h3"); !near(got, map[string]float64{"h2": 100}) {
+			t.Errorf("%s window: %v", m, got)
+		}
+	}
+}
+
+func TestSeedTransaction(t *testing.T) {
+	g := build(t, []tr{
+		{1, "V", "thief", 70, "0xtheft"},
+		{1, "V", "thief2", 30, "0xtheft"},
+		{2, "thief", "a", 70, "0x2"},
+		{3, "other", "thief2", 30, "0x3"},
+		{4, "thief2", "b", 60, "0x4"},
+	})
+	for m, want := range map[Model]map[string]float64{
+		Poison:  {"thief": 70, "thief2": 30, "a": 70, "b": 60},
+		Haircut: {"thief": 70, "thief2": 30, "a": 70, "b": 30},
+		FIFO:    {"thief": 70, "thief2": 30, "a": 70, "b": 30},
+	} {
+		r, err := Trace(g, []Seed{{Tx: "0xTHEFT"}}, Options{Model: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := amounts(r, "thief", "thief2", "a", "b", "V"); !near(got, want) {
+			t.Errorf("%s: got %v want %v", m, got, want)
+		}
+	}
+}
+
+func TestUntimedReach(t *testing.T) {
+	b := graph.NewBuilder()
+	for _, e := range [][2]string{{"s", "a"}, {"a", "b"}, {"b", "c"}, {"x", "y"}} {
+		b.Add(graph.Transfer{From: e[0], To: e[1], Amount: graph.AmountFromUint64(1)})
+	}
+	g := b.Build()
+	r, err := Trace(g, []Seed{{Address: "s"}}, Options{Model: Poison, MaxHops: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := amounts(r, "a", "b", "c", "y"); !near(got, map[string]float64{"a": 1, "b": 1}) {
+		t.Fatalf("reach: %v", got)
+	}
+	if _, err := Trace(g, []Seed{{Address: "s"}}, Options{Model: Haircut}); err == nil {
+		t.Fatal("haircut on a graph without times accepted")
+	}
+}
+
+func TestBadSeeds(t *testing.T) {
+	g := build(t, []tr{{1, "a", "b", 1, "0x1"}})
+	for name, seeds := range map[string][]Seed{
+		"none":       nil,
+		"unknown":    {{Address: "zz"}},
+		"unknown tx": {{Tx: "0x9"}},
+		"empty":      {{}},
+	} {
+		if _, err := Trace(g, seeds, Options{}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := Trace(g, []Seed{{Address: "a"}}, Options{MaxHops: 251}); err == nil {
+		t.Error("max hops over the limit accepted")
+	}
+}
