@@ -36,6 +36,7 @@ type Builder struct {
 
 	untimed  int // transfers with Time 0
 	usdCount int
+	hasTx    bool
 }
 
 // NewBuilder returns an empty builder.
@@ -66,6 +67,9 @@ func (b *Builder) Node(addr string) (NodeID, error) {
 	}
 	id := uint32(len(b.nodes))
 	b.nodes[addr] = id
+	if strings.HasPrefix(addr, TxNodePrefix) {
+		b.hasTx = true
+	}
 	b.addrs = append(b.addrs, addr...)
 	b.addrOf = append(b.addrOf, uint64(len(b.addrs)))
 	return id, nil
@@ -157,6 +161,7 @@ func (b *Builder) Build() *Graph {
 	g := &Graph{
 		timed:  e > 0 && b.untimed == 0,
 		hasUSD: e > 0 && b.usdCount == e,
+		hasTx:  b.hasTx,
 	}
 
 	// Order key: time, block, then the position of the transaction's first

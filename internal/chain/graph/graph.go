@@ -51,6 +51,7 @@ const (
 type Graph struct {
 	timed  bool
 	hasUSD bool
+	hasTx  bool // some node is a UTXO transaction's pseudo-node
 
 	addrOff []uint64 // len n+1, into addrs
 	addrs   []byte
@@ -111,6 +112,10 @@ func (g *Graph) NumTx() int { return len(g.txBlock) }
 // Timed reports whether the transfers carry timestamps. A graph loaded from a
 // source without them (GEXF) can only be traced by reachability.
 func (g *Graph) Timed() bool { return g.timed }
+
+// HasTxNodes reports whether any node is a UTXO transaction's pseudo-node,
+// so tracers need not look at every address to find out.
+func (g *Graph) HasTxNodes() bool { return g.hasTx }
 
 // HasUSD reports whether every transfer carries a USD value.
 func (g *Graph) HasUSD() bool { return g.hasUSD }

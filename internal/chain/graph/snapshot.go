@@ -30,6 +30,7 @@ const (
 const (
 	flagTimed = 1 << iota
 	flagUSD
+	flagTxNodes
 )
 
 // section ids, in file order.
@@ -106,6 +107,9 @@ func (g *Graph) WriteSnapshot(w io.Writer) error {
 	}
 	if g.hasUSD {
 		flags |= flagUSD
+	}
+	if g.hasTx {
+		flags |= flagTxNodes
 	}
 	binary.LittleEndian.PutUint32(hdr[12:], flags)
 	off := uint64(len(hdr))
@@ -209,7 +213,7 @@ func decodeSnapshot(data []byte) (*Graph, error) {
 		}
 		secs[i] = data[off : off+n]
 	}
-	g := &Graph{timed: flags&flagTimed != 0, hasUSD: flags&flagUSD != 0}
+	g := &Graph{timed: flags&flagTimed != 0, hasUSD: flags&flagUSD != 0, hasTx: flags&flagTxNodes != 0}
 	var err error
 	u32 := func(i int) []uint32 {
 		s, e := castSlice[uint32](secs[i])

@@ -26,7 +26,15 @@ func (t *tracer) seedArrive(e uint32) (v graph.NodeID, x float64) {
 	return v, x
 }
 
+// poison is the hot loop the benchmarks measure: per edge it reads the two
+// endpoints and the sender's hop byte, and only a tainting edge does more.
+// What each address received is summed afterwards, for the addresses a
+// report asks about (poisonAmount).
 func (t *tracer) poison(start, end uint32) {
+	if t.opt.MaxHops == Unlimited {
+		t.reachStream(start, end)
+		return
+	}
 	from, to, tm := t.g.Stream()
 	hops, maxH, minV := t.hops, t.maxHops, t.opt.MinValue
 	seeds := t.seedSchedule()
@@ -41,19 +49,132 @@ func (t *tracer) poison(start, end uint32) {
 		if h >= maxH { // untainted, a terminal, or at the hop limit
 			continue
 		}
-		x := t.g.Value(i)
-		if x < minV {
-			t.dropped += x
+		v := to[i]
+		nh := h + 1
+		if t.isTx != nil && t.isTx[v] {
+			nh = h
+		}
+		if nh >= hops[v] { // already as near; a terminal's or new node's byte is high
+			continue
+		}
+		if minV > 0 {
+			if x := t.g.Value(i); x < minV {
+				t.dropped += x
+				continue
+			}
+		}
+		t.mark(v, nh, i, int64(tm[i]), false)
+	}
+	t.scanned = int64(end - start)
+	t.sent()
+}
+
+// reachStream is poison without a hop limit: time-respecting reachability
+// over the edge stream, testing bits in two bitsets that stay in the core's
+// cache. Hop counts are those of the path that first brought the taint.
+func (t *tracer) reachStream(start, end uint32) {
+	from, to, _ := t.g.Stream()
+	seen, prop, term, via, minV := t.seen, t.prop, t.term, t.via, t.opt.MinValue
+	seeds := t.seedSchedule()
+	k := 0
+	for i := start; i < end; i++ {
+		if i == seeds[k] {
+			k++
+			t.seedArrive(i)
 			continue
 		}
 		u, v := from[i], to[i]
-		if t.source[u] {
-			t.amount[u] += x
+		// Branch once, on "sender passes taint and receiver has none",
+		// which is rare once taint has spread and predictable before.
+		if (prop[u>>6]>>(u&63))&^(seen[v>>6]>>(v&63))&1 == 0 {
+			continue
 		}
-		t.mark(v, t.next(v, h), i, int64(tm[i]), false)
-		t.amount[v] += x
+		if minV > 0 {
+			if x := t.g.Value(i); x < minV {
+				t.dropped += x
+				continue
+			}
+		}
+		w, bit := v>>6, uint64(1)<<(v&63)
+		if term[w]&bit != 0 {
+			t.mark(v, 1, i, 0, false) // hop counts come from the path
+			continue
+		}
+		seen[w] |= bit
+		prop[w] |= bit
+		via[v] = i
+		t.order = append(t.order, v)
 	}
 	t.scanned = int64(end - start)
+	t.sent()
+}
+
+// tainted reports whether taint reached v.
+func (t *tracer) tainted(v graph.NodeID) bool {
+	return int(v) < len(t.hops) && t.seen[v>>6]&(1<<(v&63)) != 0
+}
+
+// pathHops counts the hops on the path that first brought taint to v.
+func (t *tracer) pathHops(v graph.NodeID) int {
+	h := 0
+	for range MaxHopsLimit * 4 {
+		e := t.via[v]
+		if e == NoEdge || h >= MaxHopsLimit {
+			break
+		}
+		if t.isTx == nil || !t.isTx[v] {
+			h++
+		}
+		v = t.g.From(e)
+		if !t.tainted(v) {
+			break // a seed transaction's sender
+		}
+	}
+	return h
+}
+
+// poisonAmount sums the tainted transfers v received: those in the window,
+// from an address that was tainted before the transfer, not dust.
+func (t *tracer) poisonAmount(v graph.NodeID) float64 {
+	if t.source[v] {
+		return t.amount[v]
+	}
+	var sum float64
+	for _, e := range t.g.In(v) {
+		if t.seedEdge[e] {
+			sum += t.g.Value(e)
+			continue
+		}
+		if e < t.start || e >= t.end {
+			continue
+		}
+		u := t.g.From(e)
+		if !t.tainted(u) || t.hops[u] == stopped || (!t.source[u] && t.via[u] >= e) {
+			continue
+		}
+		if x := t.g.Value(e); x >= t.opt.MinValue {
+			sum += x
+		}
+	}
+	return sum
+}
+
+// isSource reports whether u is a seed address. Only seeds and the
+// transaction pseudo-nodes they pay into sit at hop 0, so the map is
+// consulted rarely.
+func (t *tracer) isSource(u graph.NodeID) bool { return t.hops[u] == 0 && t.source[u] }
+
+// sent records what each source paid out in the window, as its amount.
+func (t *tracer) sent() {
+	for u := range t.source {
+		var s float64
+		for _, e := range t.g.Out(u) {
+			if e >= t.start && e < t.end {
+				s += t.g.Value(e)
+			}
+		}
+		t.amount[u] = s
+	}
 }
 
 // balanceBefore replays a node's ledger up to edge i and returns what it
@@ -88,11 +209,14 @@ func (t *tracer) haircut(start, end uint32) {
 	n := t.g.NumNodes()
 	t.bal, t.held = make([]float64, n), make([]float64, n)
 	from, to, tm := t.g.Stream()
-	hops, maxH, minV := t.hops, t.maxHops, t.opt.MinValue
+	hops, seen, maxH, minV := t.hops, t.seen, t.maxHops, t.opt.MinValue
 	seeds := t.seedSchedule()
 	k := 0
 	for i := start; i < end; i++ {
 		u, v := from[i], to[i]
+		if seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k] {
+			continue // neither end tainted: the common case, decided in cache
+		}
 		hu, hv := hops[u], hops[v]
 		if i == seeds[k] {
 			k++
@@ -106,15 +230,11 @@ func (t *tracer) haircut(start, end uint32) {
 			}
 			continue
 		}
-		if hu == untainted && hv == untainted {
-			continue
-		}
 		x := t.g.Value(i)
 		var out float64
 		if hu != untainted && hu != stopped {
-			if t.source[u] {
+			if t.isSource(u) {
 				out = x
-				t.amount[u] += x
 			} else {
 				b := max(t.bal[u], x)
 				if b > 0 {
@@ -146,6 +266,7 @@ func (t *tracer) haircut(start, end uint32) {
 		}
 	}
 	t.scanned = int64(end - start)
+	t.sent()
 }
 
 // lot is a run of funds in an address's FIFO queue.
@@ -208,12 +329,15 @@ func (t *tracer) queueOf(v graph.NodeID, i uint32) *lots {
 func (t *tracer) fifo(start, end uint32) {
 	t.queue = map[graph.NodeID]*lots{}
 	from, to, tm := t.g.Stream()
-	hops, maxH, minV := t.hops, t.maxHops, t.opt.MinValue
+	hops, seen, maxH, minV := t.hops, t.seen, t.maxHops, t.opt.MinValue
 	seeds := t.seedSchedule()
 	var buf []lot
 	k := 0
 	for i := start; i < end; i++ {
 		u, v := from[i], to[i]
+		if seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k] {
+			continue // neither end tainted: the common case, decided in cache
+		}
 		hu, hv := hops[u], hops[v]
 		if i == seeds[k] {
 			k++
@@ -223,16 +347,12 @@ func (t *tracer) fifo(start, end uint32) {
 			}
 			continue
 		}
-		if hu == untainted && hv == untainted {
-			continue
-		}
 		x := t.g.Value(i)
 		buf = buf[:0]
 		var out float64
 		if hu != untainted && hu != stopped {
-			if t.source[u] {
+			if t.isSource(u) {
 				buf = append(buf, lot{x, true})
-				t.amount[u] += x
 			} else {
 				buf = t.queueOf(u, i).draw(x, buf)
 			}
@@ -263,6 +383,7 @@ func (t *tracer) fifo(start, end uint32) {
 		}
 	}
 	t.scanned = int64(end - start)
+	t.sent()
 }
 
 // reach is poison without time: breadth-first over the forward adjacency,
@@ -289,9 +410,6 @@ func (t *tracer) reach() {
 				continue
 			}
 			v := t.g.To(e)
-			if t.source[u] {
-				t.amount[u] += x
-			}
 			before := hops[v]
 			t.mark(v, t.next(v, h), e, 0, false)
 			t.amount[v] += x
@@ -300,48 +418,46 @@ func (t *tracer) reach() {
 			}
 		}
 	}
+	t.sent()
 }
 
 func (t *tracer) result() *Result {
-	r := &Result{
+	return &Result{
 		Model:   t.opt.Model,
-		index:   map[graph.NodeID]int{},
 		Dropped: t.dropped,
 		Beyond:  t.beyond,
 		Scanned: t.scanned,
 		Graph:   t.g,
 		Options: t.opt,
+		t:       t,
 	}
-	order := slices.Clone(t.order)
-	slices.SortStableFunc(order, func(a, b graph.NodeID) int {
-		sa, sb := t.source[a], t.source[b]
-		if sa != sb {
-			if sa {
-				return -1
-			}
-			return 1
-		}
-		return int(t.first[a]) - int(t.first[b])
-	})
-	for _, v := range order {
-		h := t.hops[v]
-		if h == stopped {
-			h = t.termH[v]
-		}
-		n := Node{
-			ID:      v,
-			Address: t.g.Address(v),
-			Amount:  t.amount[v],
-			First:   int64(t.first[v]),
-			Hops:    int(h),
-			Via:     t.via[v],
-			Seed:    t.source[v],
-		}
-		if l, ok := t.label[v]; ok {
-			n.Label = &l
-		}
-		r.index[v] = len(r.Nodes)
-		r.Nodes = append(r.Nodes, n)
+}
+
+func (t *tracer) node(v graph.NodeID) Node {
+	h := t.hops[v]
+	if h == stopped {
+		h = t.termH[v]
 	}
-	return r
+	n := Node{
+		ID:      v,
+		Address: t.g.Address(v),
+		Amount:  t.amount[v],
+		First:   t.opt.Start,
+		Hops:    int(h),
+		Via:     t.via[v],
+		Seed:    t.source[v],
+	}
+	if n.Via != NoEdge && t.g.Timed() {
+		n.First = t.g.Time(n.Via)
+	}
+	if t.opt.MaxHops == Unlimited && t.opt.Model == Poison {
+		n.Hops = t.pathHops(v)
+	}
+	if t.opt.Model == Poison && t.g.Timed() {
+		n.Amount = t.poisonAmount(v)
+	}
+	if l, ok := t.label[v]; ok {
+		n.Label = &l
+	}
+	return n
 }

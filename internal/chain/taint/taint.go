@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
@@ -106,13 +107,20 @@ type Seed struct {
 // MaxHopsLimit bounds Options.MaxHops (hop counts are kept in a byte).
 const MaxHopsLimit = 250
 
+// Unlimited as Options.MaxHops follows taint however far it goes. Hop
+// counts are then those of the path that first brought the taint (capped at
+// MaxHopsLimit), and poison runs on bitsets small enough for the core's
+// own cache.
+const Unlimited = -1
+
 // Options parameterise a trace.
 type Options struct {
 	Model Model
 	// Start and End bound the transfers considered, in Unix seconds; End 0
 	// means no end. With address seeds, Start is the time of the theft.
 	Start, End int64
-	// MaxHops stops taint this many transfers from a seed (default 10).
+	// MaxHops stops taint this many transfers from a seed (default 10;
+	// Unlimited for none).
 	MaxHops int
 	// MinValue drops taint smaller than this (in the graph's value unit:
 	// USD when the graph has USD values, otherwise base units).
@@ -139,33 +147,52 @@ type Node struct {
 // NoEdge marks a seed's Via.
 const NoEdge = math.MaxUint32
 
-// Result is the outcome of a trace.
+// Result is the outcome of a trace. It keeps the tracer's dense arrays and
+// builds Node records on demand, so a trace that taints millions of
+// addresses costs nothing more until a report asks for them.
 type Result struct {
 	Model   Model
-	Nodes   []Node // tainted addresses, seeds first, then by first taint
-	index   map[graph.NodeID]int
-	Dropped float64      // taint dropped under MinValue
-	Beyond  float64      // taint that left an address at the hop limit
-	Scanned int64        // edges examined
-	Graph   *graph.Graph `json:"-"`
-	Options Options      `json:"-"`
+	Dropped float64 // taint dropped under MinValue
+	Beyond  float64 // taint that left an address at the hop limit
+	Scanned int64   // edges examined
+	Graph   *graph.Graph
+	Options Options
+	t       *tracer
 }
+
+// Len returns the number of tainted addresses, seeds included.
+func (r *Result) Len() int { return len(r.t.order) }
+
+// At returns the i-th tainted address: seeds first, then in the order the
+// taint reached them.
+func (r *Result) At(i int) Node { return r.t.node(r.t.order[i]) }
 
 // Node returns the tainted record of id.
-func (r *Result) Node(id graph.NodeID) (*Node, bool) {
-	i, ok := r.index[id]
-	if !ok {
-		return nil, false
+func (r *Result) Node(id graph.NodeID) (Node, bool) {
+	if !r.t.tainted(id) {
+		return Node{}, false
 	}
-	return &r.Nodes[i], true
+	return r.t.node(id), true
 }
 
-// Exits returns the tainted nodes that are terminal services.
+// Nodes returns every tainted address whose taint is at least min, in the
+// order of At.
+func (r *Result) Nodes(min float64) []Node {
+	var out []Node
+	for _, v := range r.t.order {
+		if n := r.t.node(v); n.Amount >= min || n.Seed {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Exits returns the tainted addresses that are terminal services.
 func (r *Result) Exits() []Node {
 	var out []Node
-	for _, n := range r.Nodes {
-		if n.Label != nil && n.Label.Terminal() {
-			out = append(out, n)
+	for _, v := range r.t.order {
+		if r.t.hops[v] == stopped {
+			out = append(out, r.t.node(v))
 		}
 	}
 	return out
@@ -174,17 +201,15 @@ func (r *Result) Exits() []Node {
 // Path returns the edges that first brought taint to id, seed first.
 func (r *Result) Path(id graph.NodeID) []uint32 {
 	var path []uint32
-	for range MaxHopsLimit * 2 {
-		n, ok := r.Node(id)
-		if !ok || n.Via == NoEdge {
+	for range MaxHopsLimit * 4 {
+		if !r.t.tainted(id) || r.t.via[id] == NoEdge {
 			break
 		}
-		path = append(path, n.Via)
-		id = r.Graph.From(n.Via)
+		e := r.t.via[id]
+		path = append(path, e)
+		id = r.Graph.From(e)
 	}
-	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
-		path[i], path[j] = path[j], path[i]
-	}
+	slices.Reverse(path)
 	return path
 }
 
@@ -202,7 +227,7 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 	if opt.MaxHops == 0 {
 		opt.MaxHops = 10
 	}
-	if opt.MaxHops < 0 || opt.MaxHops > MaxHopsLimit {
+	if opt.MaxHops < Unlimited || opt.MaxHops > MaxHopsLimit {
 		return nil, fmt.Errorf("max hops %d outside 1..%d", opt.MaxHops, MaxHopsLimit)
 	}
 	if opt.MinValue < 0 || math.IsNaN(opt.MinValue) {
@@ -246,6 +271,7 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 	for _, e := range seedEdges {
 		t.seedEdge[e] = true
 	}
+	t.start, t.end = start, end
 	if !g.Timed() {
 		t.reach()
 	} else {
@@ -270,7 +296,6 @@ type tracer struct {
 	hops     []uint8 // untainted, or the fewest hops; stopped for terminals
 	amount   []float64
 	via      []uint32
-	first    []uint32
 	order    []graph.NodeID // tainted nodes in the order they were reached
 	isTx     []bool         // nil when the graph has no transaction pseudo-nodes
 	label    map[graph.NodeID]Label
@@ -281,6 +306,12 @@ type tracer struct {
 	scanned  int64
 
 	beyond float64 // taint that reached the hop limit
+
+	// Bitsets over nodes: tainted; tainted and passing taint on (not a
+	// terminal); terminal services. 2 million nodes take 250 KB each.
+	seen, prop, term []uint64
+	start            uint32 // the window of edges traced
+	end              uint32
 
 	// Haircut and FIFO state of tainted nodes.
 	bal   []float64 // what the node holds, as far as the graph shows
@@ -293,30 +324,35 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 	t := &tracer{
 		g:        g,
 		opt:      opt,
-		maxHops:  uint8(opt.MaxHops),
+		maxHops:  uint8(max(opt.MaxHops, 0)),
 		hops:     make([]uint8, n),
 		amount:   make([]float64, n),
 		via:      make([]uint32, n),
-		first:    make([]uint32, n),
 		label:    map[graph.NodeID]Label{},
 		termH:    map[graph.NodeID]uint8{},
 		source:   map[graph.NodeID]bool{},
 		seedEdge: map[uint32]bool{},
 	}
+	if opt.MaxHops == Unlimited {
+		t.maxHops = MaxHopsLimit + 1
+	}
 	for i := range t.hops {
 		t.hops[i] = untainted
 	}
+	words := n/64 + 1
+	t.seen, t.prop, t.term = make([]uint64, words), make([]uint64, words), make([]uint64, words)
 	for addr, l := range opt.Labels {
 		if id, ok := g.Lookup(addr); ok {
 			t.label[id] = l
+			if l.Terminal() {
+				t.term[id>>6] |= 1 << (id & 63)
+			}
 		}
 	}
-	for id := graph.NodeID(0); id < graph.NodeID(n); id++ {
-		if g.IsTxNode(id) {
-			if t.isTx == nil {
-				t.isTx = make([]bool, n)
-			}
-			t.isTx[id] = true
+	if g.HasTxNodes() {
+		t.isTx = make([]bool, n)
+		for id := graph.NodeID(0); id < graph.NodeID(n); id++ {
+			t.isTx[id] = g.IsTxNode(id)
 		}
 	}
 	return t
@@ -324,16 +360,21 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 
 // mark records taint arriving at v with h hops over edge e at time ts.
 func (t *tracer) mark(v graph.NodeID, h uint8, e uint32, ts int64, seed bool) {
+	if h > MaxHopsLimit {
+		h = MaxHopsLimit
+	}
 	switch cur := t.hops[v]; {
 	case cur == untainted:
 		t.order = append(t.order, v)
 		t.via[v] = e
-		t.first[v] = uint32(max(0, min(ts, math.MaxUint32)))
-		if l, ok := t.label[v]; ok && l.Terminal() && !seed {
+		w, bit := v>>6, uint64(1)<<(v&63)
+		t.seen[w] |= bit
+		if t.term[w]&bit != 0 && !seed {
 			t.hops[v] = stopped
 			t.termH[v] = h
 			return
 		}
+		t.prop[w] |= bit
 		t.hops[v] = h
 	case cur == stopped:
 		if h < t.termH[v] {

@@ -1,7 +1,9 @@
 package taint
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -287,5 +289,66 @@ func TestBadSeeds(t *testing.T) {
 	}
 	if _, err := Trace(g, []Seed{{Address: "a"}}, Options{MaxHops: 251}); err == nil {
 		t.Error("max hops over the limit accepted")
+	}
+}
+
+// The unlimited-hops poison (bitsets) and the hop-counting poison taint the
+// same addresses on random graphs, and haircut conserves the stolen value.
+func TestRandomGraphsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for round := range 200 {
+		nodes := 2 + rng.IntN(30)
+		b := graph.NewBuilder()
+		for range rng.IntN(120) {
+			u, v := rng.IntN(nodes), rng.IntN(nodes)
+			if u == v {
+				continue
+			}
+			b.Add(graph.Transfer{
+				From: fmt.Sprint("n", u), To: fmt.Sprint("n", v),
+				Time: 1 + rng.Int64N(50), Amount: graph.AmountFromUint64(1 + rng.Uint64N(100)),
+			})
+		}
+		b.Add(graph.Transfer{From: "n0", To: "n1", Time: 1, Amount: graph.AmountFromUint64(1)})
+		g := b.Build()
+		seed := []Seed{{Address: "n0"}}
+		fast, err := Trace(g, seed, Options{Model: Poison, MaxHops: Unlimited})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := Trace(g, seed, Options{Model: Poison, MaxHops: MaxHopsLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(r *Result) []string {
+			var s []string
+			for i := range r.Len() {
+				s = append(s, r.At(i).Address)
+			}
+			slices.Sort(s)
+			return s
+		}
+		if a, b := set(fast), set(slow); !slices.Equal(a, b) {
+			t.Fatalf("round %d: unlimited %v, counted %v", round, a, b)
+		}
+		for i := range fast.Len() {
+			n := fast.At(i)
+			if m, _ := slow.Node(n.ID); math.Abs(m.Amount-n.Amount) > 1e-9 {
+				t.Fatalf("round %d: %s amount %v vs %v", round, n.Address, n.Amount, m.Amount)
+			}
+		}
+		// Haircut: what the seed sent is held somewhere, or dropped.
+		hc, err := Trace(g, seed, Options{Model: Haircut, MaxHops: MaxHopsLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := hc.At(0).Amount
+		var held float64
+		for i := 0; i < hc.Len(); i++ {
+			held += hc.t.held[hc.At(i).ID]
+		}
+		if math.Abs(held+hc.Dropped+hc.Beyond-sent) > 1e-6*math.Max(1, sent) {
+			t.Fatalf("round %d: seed sent %v, held %v + dropped %v + beyond %v", round, sent, held, hc.Dropped, hc.Beyond)
+		}
 	}
 }

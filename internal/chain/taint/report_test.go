@@ -1,0 +1,136 @@
+package taint
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+	"github.com/bulwark-intel/bulwark/internal/stix"
+)
+
+func launderingGraph(t *testing.T) *graph.Graph {
+	t.Helper()
+	b := graph.NewBuilder()
+	rows := []struct {
+		tx       string
+		time     int64
+		from, to string
+		amount   string
+	}{
+		{"0x01", 1673642051, "0xthief", "0xhop1", "10000000000000000000"},
+		{"0x02", 1673642111, "0xhop1", "0xhop2", "6000000000000000000"},
+		{"0x02", 1673642111, "0xhop1", "0xhop3", "4000000000000000000"},
+		{"0x03", 1673662260, "0xhop2", "0xexchange", "1240000000000000000"},
+		{"0x04", 1673662300, "0xhop3", "0xtornado", "4000000000000000000"},
+		{"0x05", 1673662400, "0xhop2", "0xhop4", "4760000000000000000"},
+		{"0x06", 1673662500, "0xunrelated", "0xexchange", "50000000000000000000"}, // clean
+	}
+	for _, r := range rows {
+		a, err := graph.ParseAmount(r.amount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Add(graph.Transfer{Tx: r.tx, Time: r.time, From: r.from, To: r.to, Amount: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Build()
+}
+
+func TestReport(t *testing.T) {
+	g := launderingGraph(t)
+	labels := map[string]Label{
+		"0xexchange": {Kind: "exchange", Name: "Exchange X"},
+		"0xtornado":  {Kind: "mixer", Name: "Tornado Cash"},
+	}
+	seeds := []Seed{{Address: "0xthief"}}
+	r, err := Trace(g, seeds, Options{Model: Haircut, Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := BuildReport(r, seeds, ReportOptions{Unit: Unit{Name: "ETH", Decimals: 18}, Threshold: 1e18})
+	want := []string{
+		"4 ETH entered Tornado Cash (0xtornado) at 2023-01-14 02:11 UTC, 3 hops from the theft",
+		"1.24 ETH reached Exchange X deposit 0xexchange at 2023-01-14 02:11 UTC, 3 hops from the theft",
+		"4 laundering addresses received at least 1 ETH of the funds",
+	}
+	if strings.Join(rep.Findings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(rep.Findings, "\n"), strings.Join(want, "\n"))
+	}
+	if rep.Totals.Stolen != 10 || rep.Totals.AtExits != 5.24 {
+		t.Errorf("totals %+v", rep.Totals)
+	}
+	var listed []string
+	for _, a := range rep.Addresses {
+		listed = append(listed, a.Address)
+	}
+	if strings.Join(listed, " ") != "0xhop1 0xhop2 0xhop4 0xhop3" {
+		t.Errorf("listed %v", listed)
+	}
+	ex := rep.Exits[1]
+	if ex.Service != "Exchange X" || len(ex.Deposits[0].Path) != 3 || ex.Deposits[0].Path[2].Tx != "0x03" ||
+		ex.Deposits[0].Path[2].Amount != "1240000000000000000" {
+		t.Errorf("exchange exit %+v", ex)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back.Model != "haircut" {
+		t.Fatalf("JSON round trip: %v", err)
+	}
+	buf.Reset()
+	if err := rep.WriteDOT(&buf); err != nil {
+		t.Fatal(err)
+	}
+	dot := buf.String()
+	for _, s := range []string{"digraph trace {", `"0xthief" -> "0xhop1"`, `"0xhop2" -> "0xexchange"`, "Tornado Cash"} {
+		if !strings.Contains(dot, s) {
+			t.Errorf("DOT lacks %q:\n%s", s, dot)
+		}
+	}
+	if strings.Contains(dot, "0xunrelated") {
+		t.Error("DOT shows an untainted address")
+	}
+	net := rep.Net()
+	if len(net.Nodes) != 7 || len(net.Edges) != 6 {
+		t.Errorf("net graph: %d nodes %d edges", len(net.Nodes), len(net.Edges))
+	}
+
+	actor := "intrusion-set--8a6f3b7e-2c1d-4a5b-9e8f-0123456789ab"
+	objs, err := BuildSTIX(rep, STIXOptions{ActorRef: actor, Name: "test theft", TLP: stix.TLPAmber, Now: time.Date(2023, 1, 20, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	var patterns []string
+	for _, o := range objs {
+		if err := stix.Validate(o); err != nil {
+			t.Errorf("%s invalid: %v", o.ID, err)
+		}
+		kinds[o.Type]++
+		if o.Type == "indicator" {
+			patterns = append(patterns, o.String("pattern"))
+		}
+		if got := o.Strings("object_marking_refs"); len(got) != 1 || got[0] != stix.TLPAmber.MarkingID() {
+			t.Errorf("%s marked %v", o.ID, got)
+		}
+	}
+	// One theft wallet, four laundering addresses; never the exchange or mixer.
+	if kinds["indicator"] != 5 || kinds["relationship"] != 8 || kinds["report"] != 1 {
+		t.Errorf("objects %v", kinds)
+	}
+	for _, p := range patterns {
+		if strings.Contains(p, "exchange") || strings.Contains(p, "tornado") {
+			t.Errorf("service made an indicator: %s", p)
+		}
+	}
+	again, _ := BuildSTIX(rep, STIXOptions{ActorRef: actor, Name: "test theft", TLP: stix.TLPAmber, Now: time.Now()})
+	if again[len(again)-1].ID != objs[len(objs)-1].ID || again[1].ID != objs[1].ID {
+		t.Error("ids change between runs of the same trace")
+	}
+}
