@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -33,6 +34,8 @@ type Builder struct {
 	amtHi          []uint32
 	usd            []float32 // nil until a transfer carries a USD value
 	bigs           []*big.Int
+
+	labels map[uint32]string
 
 	untimed  int // transfers with Time 0
 	usdCount int
@@ -73,6 +76,31 @@ func (b *Builder) Node(addr string) (NodeID, error) {
 	b.addrs = append(b.addrs, addr...)
 	b.addrOf = append(b.addrOf, uint64(len(b.addrs)))
 	return id, nil
+}
+
+// MaxLabelBytes bounds a label's length.
+const MaxLabelBytes = 256
+
+// Label records a label for an address (the first one given wins). It
+// implements the loaders' Labeler interface.
+func (b *Builder) Label(addr, label string) error {
+	if label == "" {
+		return nil
+	}
+	id, err := b.Node(addr)
+	if err != nil {
+		return err
+	}
+	if b.labels == nil {
+		b.labels = map[uint32]string{}
+	}
+	if _, ok := b.labels[id]; !ok {
+		if len(label) > MaxLabelBytes {
+			label = label[:MaxLabelBytes]
+		}
+		b.labels[id] = label
+	}
+	return nil
 }
 
 // Add appends one transfer. It implements the loaders' sink interface.
@@ -258,6 +286,13 @@ func (b *Builder) Build() *Graph {
 	for _, v := range b.bigs {
 		g.bigs = append(g.bigs, v.Bytes()...)
 		g.bigOff = append(g.bigOff, uint64(len(g.bigs)))
+	}
+
+	g.labelOff = []uint64{0}
+	for _, id := range slices.Sorted(maps.Keys(b.labels)) {
+		g.labelNode = append(g.labelNode, id)
+		g.labelText = append(g.labelText, b.labels[id]...)
+		g.labelOff = append(g.labelOff, uint64(len(g.labelText)))
 	}
 
 	g.addrs, g.addrOff = slices.Clip(b.addrs), slices.Clip(b.addrOf)

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -79,6 +80,12 @@ type Graph struct {
 
 	bigOff []uint64 // amounts over 76 bits, big-endian magnitudes
 	bigs   []byte
+
+	// Labels the sources gave (ground-truth CSV, GEXF): node ids in
+	// increasing order and their texts.
+	labelNode []uint32
+	labelOff  []uint64
+	labelText []byte
 
 	closer func() error
 }
@@ -146,6 +153,22 @@ func (g *Graph) Lookup(addr string) (NodeID, bool) {
 		if string(g.addrBytes(s-1)) == addr {
 			return s - 1, true
 		}
+	}
+}
+
+// Label returns the label a source gave the address, or "".
+func (g *Graph) Label(id NodeID) string {
+	i, ok := slices.BinarySearch(g.labelNode, id)
+	if !ok {
+		return ""
+	}
+	return string(g.labelText[g.labelOff[i]:g.labelOff[i+1]])
+}
+
+// Labels calls fn for every labelled address, in node order.
+func (g *Graph) Labels(fn func(id NodeID, label string)) {
+	for i, id := range g.labelNode {
+		fn(id, string(g.labelText[g.labelOff[i]:g.labelOff[i+1]]))
 	}
 }
 
@@ -293,7 +316,8 @@ func (g *Graph) MemoryBytes() (edges, nodes, side int64) {
 	edges = u32(g.from) + u32(g.to) + u32(g.time) + u64(g.amtLo) + u32(g.amtHi) + u32(g.outIdx) + u32(g.inIdx)
 	nodes = u64(g.addrOff) + int64(len(g.addrs)) + u32(g.slots) + u32(g.outOff) + u32(g.inOff)
 	side = u32(g.runFirst) + u32(g.runTx) + u64(g.txBlock) + u64(g.txHashOff) + int64(len(g.txHash)) +
-		u64(g.assetOff) + int64(len(g.assets)) + int64(len(g.usd))*4 + u64(g.bigOff) + int64(len(g.bigs))
+		u64(g.assetOff) + int64(len(g.assets)) + int64(len(g.usd))*4 + u64(g.bigOff) + int64(len(g.bigs)) +
+		u32(g.labelNode) + u64(g.labelOff) + int64(len(g.labelText))
 	return edges, nodes, side
 }
 

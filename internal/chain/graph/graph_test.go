@@ -37,7 +37,10 @@ func sample(t testing.TB) *Graph {
 	add(Transfer{Tx: "0xbb", Block: 11, Time: 200, From: "thief", To: "b", Amount: amt(t, "40")})
 	add(Transfer{Tx: "", Block: 0, Time: 200, From: "x", To: "y", Amount: amt(t, "1")})
 	add(Transfer{Tx: "0xcc", Block: 12, Time: 300, From: "b", To: "c", Asset: "0xtoken", Amount: amt(t, "115792089237316195423570985008687907853269984665640564039457584007913129639935")}) // 2^256-1
-	add(Transfer{Tx: "0xdd", Block: 13, Time: 400, From: "c", To: "exchange", Amount: amt(t, "75557863725914323419135")}) // 2^76-1: the side table
+	add(Transfer{Tx: "0xdd", Block: 13, Time: 400, From: "c", To: "exchange", Amount: amt(t, "75557863725914323419135")})                                                                   // 2^76-1: the side table
+	b.Label("exchange", "Binance 14")
+	b.Label("exchange", "second label ignored")
+	b.Label("thief", "Harmony Bridge Hacker")
 	return b.Build()
 }
 
@@ -71,6 +74,10 @@ func TestBuildOrderAndColumns(t *testing.T) {
 	thief, ok := g.Lookup("thief")
 	if !ok {
 		t.Fatal("thief not found")
+	}
+	ex, _ := g.Lookup("exchange")
+	if g.Label(ex) != "Binance 14" || g.Label(thief) != "Harmony Bridge Hacker" {
+		t.Errorf("labels %q %q", g.Label(ex), g.Label(thief))
 	}
 	if _, ok := g.Lookup("nobody"); ok {
 		t.Fatal("found an address never added")
@@ -185,6 +192,9 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		addr := g.Address(id)
 		if got, ok := h.Lookup(addr); !ok || got != id {
 			t.Errorf("Lookup(%s) = %d %v", addr, got, ok)
+		}
+		if g.Label(id) != h.Label(id) {
+			t.Errorf("label of %s: %q vs %q", addr, g.Label(id), h.Label(id))
 		}
 		if !slices.Equal(g.Out(id), h.Out(id)) || !slices.Equal(g.In(id), h.In(id)) {
 			t.Errorf("adjacency of %s differs", addr)

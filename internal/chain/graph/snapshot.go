@@ -57,6 +57,9 @@ const (
 	secAssets
 	secBigOff
 	secBigs
+	secLabelNode
+	secLabelOff
+	secLabelText
 	numSections
 )
 
@@ -89,6 +92,9 @@ func (g *Graph) sections() [numSections][]byte {
 	s[secAssets] = g.assets
 	s[secBigOff] = asBytes(g.bigOff)
 	s[secBigs] = g.bigs
+	s[secLabelNode] = asBytes(g.labelNode)
+	s[secLabelOff] = asBytes(g.labelOff)
+	s[secLabelText] = g.labelText
 	return s
 }
 
@@ -242,6 +248,7 @@ func decodeSnapshot(data []byte) (*Graph, error) {
 	g.txBlock, g.txHashOff, g.txHash = u64(secTxBlock), u64(secTxHashOff), secs[secTxHash]
 	g.assetOff, g.assets = u64(secAssetOff), secs[secAssets]
 	g.bigOff, g.bigs = u64(secBigOff), secs[secBigs]
+	g.labelNode, g.labelOff, g.labelText = u32(secLabelNode), u64(secLabelOff), secs[secLabelText]
 	if err != nil {
 		return nil, err
 	}
@@ -328,6 +335,17 @@ func (g *Graph) check() error {
 		}
 		if h&amtHiMask == amtOverflow && g.amtLo[i] >= nBig {
 			return errors.New("large amount index out of range")
+		}
+	}
+	if err := offsets64(g.labelOff, uint64(len(g.labelText)), "label offsets"); err != nil {
+		return err
+	}
+	if len(g.labelNode) != len(g.labelOff)-1 {
+		return errors.New("label table lengths")
+	}
+	for i, id := range g.labelNode {
+		if int(id) >= n || (i > 0 && id <= g.labelNode[i-1]) {
+			return errors.New("label nodes out of order")
 		}
 	}
 	if err := offsets64(g.txHashOff, uint64(len(g.txHash)), "transaction offsets"); err != nil {

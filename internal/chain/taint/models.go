@@ -240,7 +240,7 @@ func (t *tracer) haircut(start, end uint32) {
 				if b > 0 {
 					out = x * t.held[u] / b
 				}
-				t.held[u] -= out
+				t.held[u] = max(0, t.held[u]-out)
 				t.bal[u] = b - x
 			}
 			if hu >= maxH && out > 0 {

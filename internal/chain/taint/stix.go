@@ -71,7 +71,7 @@ func BuildSTIX(rep *Report, opt STIXOptions) ([]*stix.Object, error) {
 		refs = append(refs, opt.ActorRef)
 	}
 	for _, a := range rep.Addresses {
-		if a.Seed || a.Service != "" || strings.HasPrefix(a.Address, "tx:") {
+		if a.Seed || (Label{Kind: a.Kind}).Terminal() || strings.HasPrefix(a.Address, "tx:") {
 			continue
 		}
 		pat, err := feed.Pattern(feed.KindWallet, a.Address)

@@ -1,0 +1,50 @@
+package taint
+
+import "strings"
+
+// Service names as they appear in tag databases and ground-truth labels
+// ("Binance 14", "OKX: Hot Wallet", "Huobi_Deposit_0x09c9"). Matching is
+// on words, so "okx" does not match inside an unrelated word.
+var (
+	exchangeWords = []string{
+		"exchange", "deposit", "hot wallet", "cold wallet", "binance", "okx", "okex", "huobi", "htx",
+		"bitget", "kucoin", "coinbase", "kraken", "bybit", "gate io", "gateio", "mexc", "bitfinex",
+		"poloniex", "ftx", "crypto com", "bitstamp", "gemini", "upbit", "bithumb", "bitmex", "whitebit",
+		"fixedfloat", "changenow", "sideshift", "otc", "dex", "uniswap", "1inch", "0x protocol",
+	}
+	mixerWords  = []string{"mixer", "mixing", "tornado", "sinbad", "blender", "wasabi", "samourai", "coinjoin", "railgun", "chipmixer"}
+	bridgeWords = []string{"bridge", "thorchain", "multichain", "wormhole", "stargate", "synapse", "avalanche bridge", "router", "renbridge", "across", "hop protocol", "orbiter"}
+	perpWords   = []string{"hacker", "hack", "exploiter", "exploit", "thief", "lazarus", "drainer", "phishing", "scam", "perpetrator", "src"}
+)
+
+// ClassifyLabel maps a label to a service kind: exchange, mixer or bridge
+// (terminals for tracing), perpetrator, or "" when it says nothing known.
+// Perpetrator words win, so "Harmony Bridge Hacker 45" is the hacker, not
+// the bridge.
+func ClassifyLabel(label string) string {
+	l := " " + strings.ToLower(strings.NewReplacer("_", " ", "-", " ", ":", " ", ",", " ", ".", " ").Replace(label)) + " "
+	has := func(words []string) bool {
+		for _, w := range words {
+			if strings.Contains(l, " "+w+" ") || (strings.Contains(w, " ") && strings.Contains(l, w)) ||
+				strings.Contains(l, " "+w+"s ") {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(perpWords):
+		return "perpetrator"
+	case has(mixerWords):
+		return "mixer"
+	case has(bridgeWords):
+		return "bridge"
+	case has(exchangeWords):
+		return "exchange"
+	}
+	switch strings.TrimSpace(l) {
+	case "exchange", "mixer", "bridge":
+		return strings.TrimSpace(l)
+	}
+	return ""
+}
