@@ -218,6 +218,28 @@ func (g *Graph) Value(e uint32) float64 {
 	return float64(hi)*(1<<64) + float64(g.amtLo[e])
 }
 
+// Values returns the columns Value reads, for loops that inline it: the
+// USD column when the graph has USD values (nil otherwise), and the amount
+// columns. Use ValueAt to combine them.
+func (g *Graph) Values() (usd []float32, lo []uint64, hi []uint32) {
+	if g.hasUSD {
+		return g.usd, g.amtLo, g.amtHi
+	}
+	return nil, g.amtLo, g.amtHi
+}
+
+// ValueAt is Value over the columns from Values; small enough to inline.
+func (g *Graph) ValueAt(usd []float32, lo []uint64, hi []uint32, e uint32) float64 {
+	if usd != nil {
+		return float64(usd[e])
+	}
+	h := hi[e] & amtHiMask
+	if h == amtOverflow {
+		return g.Value(e)
+	}
+	return float64(h)*(1<<64) + float64(lo[e])
+}
+
 // Amount returns the exact amount of edge e.
 func (g *Graph) Amount(e uint32) Amount {
 	hi := g.amtHi[e] & amtHiMask

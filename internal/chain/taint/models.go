@@ -159,11 +159,6 @@ func (t *tracer) poisonAmount(v graph.NodeID) float64 {
 	return sum
 }
 
-// isSource reports whether u is a seed address. Only seeds and the
-// transaction pseudo-nodes they pay into sit at hop 0, so the map is
-// consulted rarely.
-func (t *tracer) isSource(u graph.NodeID) bool { return t.hops[u] == 0 && t.source[u] }
-
 // sent records what each source paid out in the window, as its amount.
 func (t *tracer) sent() {
 	for u := range t.source {
@@ -205,11 +200,21 @@ func (t *tracer) balanceBefore(v graph.NodeID, i uint32) float64 {
 	}
 }
 
+// acct is a tainted address's haircut ledger, kept in one place so an edge
+// touches one cache line per end.
+type acct struct {
+	bal  float64 // what it holds, as far as the graph shows
+	held float64 // the tainted part
+	recv float64 // all it received
+}
+
 func (t *tracer) haircut(start, end uint32) {
 	n := t.g.NumNodes()
-	t.bal, t.held = make([]float64, n), make([]float64, n)
+	st := make([]acct, n)
 	from, to, tm := t.g.Stream()
-	hops, seen, maxH, minV := t.hops, t.seen, t.maxHops, t.opt.MinValue
+	usd, lo, hi := t.g.Values()
+	hops, seen, amount, maxH, minV := t.hops, t.seen, t.amount, t.maxHops, t.opt.MinValue
+	proportional := t.opt.Shortfall == Proportional
 	seeds := t.seedSchedule()
 	k := 0
 	for i := start; i < end; i++ {
@@ -222,26 +227,40 @@ func (t *tracer) haircut(start, end uint32) {
 			k++
 			v, x := t.seedArrive(i)
 			if hops[v] != stopped {
+				a := &st[v]
 				if hv == untainted {
-					t.bal[v] = t.balanceBefore(v, i)
+					a.bal = t.balanceBefore(v, i)
+					a.recv = a.bal
 				}
-				t.bal[v] += x
-				t.held[v] += x
+				a.bal += x
+				a.recv += x
+				a.held += x
 			}
 			continue
 		}
-		x := t.g.Value(i)
+		x := t.g.ValueAt(usd, lo, hi, i)
 		var out float64
 		if hu != untainted && hu != stopped {
-			if t.isSource(u) {
+			if hu == 0 && t.source[u] {
 				out = x
 			} else {
-				b := max(t.bal[u], x)
-				if b > 0 {
-					out = x * t.held[u] / b
+				a := &st[u]
+				b := a.bal
+				if x > b {
+					// A payment beyond what the graph shows: funds the
+					// graph missed (swaps, earlier history) paid the rest.
+					if proportional && a.recv > 0 {
+						extra := (x - b) * min(1, amount[u]/a.recv)
+						a.held += extra
+						t.inferred += extra
+					}
+					b = x
 				}
-				t.held[u] = max(0, t.held[u]-out)
-				t.bal[u] = b - x
+				if b > 0 {
+					out = min(x, x*a.held/b)
+				}
+				a.held = max(0, a.held-out)
+				a.bal = b - x
 			}
 			if hu >= maxH && out > 0 {
 				t.beyond += out
@@ -249,21 +268,32 @@ func (t *tracer) haircut(start, end uint32) {
 			}
 		}
 		if out > 0 && out >= minV {
-			t.mark(v, t.next(v, hu), i, int64(tm[i]), false)
-			t.amount[v] += out
+			if nh := t.next(v, hu); nh < hops[v] {
+				t.mark(v, nh, i, int64(tm[i]), false)
+			}
+			amount[v] += out
 			if hops[v] != stopped {
+				a := &st[v]
 				if hv == untainted {
-					t.bal[v] = t.balanceBefore(v, i)
+					a.bal = t.balanceBefore(v, i)
+					a.recv = a.bal
 				}
-				t.held[v] += out
-				t.bal[v] += x
+				a.held += out
+				a.bal += x
+				a.recv += x
 			}
 			continue
 		}
 		t.dropped += out
 		if hv != untainted && hv != stopped {
-			t.bal[v] += x
+			a := &st[v]
+			a.bal += x
+			a.recv += x
 		}
+	}
+	t.held = make([]float64, n)
+	for _, v := range t.order {
+		t.held[v] = st[v].held
 	}
 	t.scanned = int64(end - start)
 	t.sent()
@@ -280,11 +310,18 @@ type lot struct {
 type lots struct {
 	q    []lot
 	head int
+	// Everything and the tainted part ever received, for the shortfall
+	// rule.
+	in, inTainted float64
 }
 
 func (l *lots) push(amt float64, tainted bool) {
 	if amt <= 0 {
 		return
+	}
+	l.in += amt
+	if tainted {
+		l.inTainted += amt
 	}
 	if n := len(l.q); n > l.head && l.q[n-1].tainted == tainted {
 		l.q[n-1].amt += amt
@@ -294,8 +331,11 @@ func (l *lots) push(amt float64, tainted bool) {
 }
 
 // draw takes x from the head of the queue, appending the lots it takes to
-// buf in order; whatever the queue cannot cover is clean.
-func (l *lots) draw(x float64, buf []lot) []lot {
+// buf in order. What the queue cannot cover came from funds the graph
+// missed: with the proportional rule it is tainted in the share of all the
+// address ever received (tainted part first), otherwise clean.
+func (l *lots) draw(x float64, buf []lot, proportional bool) ([]lot, float64) {
+	var inferred float64
 	for x > 0 && l.head < len(l.q) {
 		h := &l.q[l.head]
 		take := min(h.amt, x)
@@ -307,28 +347,38 @@ func (l *lots) draw(x float64, buf []lot) []lot {
 		}
 	}
 	if x > 0 {
-		buf = append(buf, lot{x, false})
+		if proportional && l.in > 0 {
+			tx := x * min(1, l.inTainted/l.in)
+			buf = append(buf, lot{tx, true})
+			x -= tx
+			inferred = tx
+		}
+		if x > 0 {
+			buf = append(buf, lot{x, false})
+		}
 	}
 	if l.head > 32 && l.head*2 > len(l.q) {
 		l.q = append(l.q[:0], l.q[l.head:]...)
 		l.head = 0
 	}
-	return buf
+	return buf, inferred
 }
 
 func (t *tracer) queueOf(v graph.NodeID, i uint32) *lots {
-	q := t.queue[v]
-	if q == nil {
-		q = &lots{}
-		q.push(t.balanceBefore(v, i), false)
-		t.queue[v] = q
+	if qi := t.qidx[v]; qi > 0 {
+		return &t.queues[qi-1]
 	}
+	t.queues = append(t.queues, lots{})
+	t.qidx[v] = int32(len(t.queues))
+	q := &t.queues[len(t.queues)-1]
+	q.push(t.balanceBefore(v, i), false)
 	return q
 }
 
 func (t *tracer) fifo(start, end uint32) {
-	t.queue = map[graph.NodeID]*lots{}
+	t.qidx = make([]int32, t.g.NumNodes())
 	from, to, tm := t.g.Stream()
+	usd, lo, hi := t.g.Values()
 	hops, seen, maxH, minV := t.hops, t.seen, t.maxHops, t.opt.MinValue
 	seeds := t.seedSchedule()
 	var buf []lot
@@ -347,14 +397,16 @@ func (t *tracer) fifo(start, end uint32) {
 			}
 			continue
 		}
-		x := t.g.Value(i)
+		x := t.g.ValueAt(usd, lo, hi, i)
 		buf = buf[:0]
 		var out float64
 		if hu != untainted && hu != stopped {
-			if t.isSource(u) {
+			if hu == 0 && t.source[u] {
 				buf = append(buf, lot{x, true})
 			} else {
-				buf = t.queueOf(u, i).draw(x, buf)
+				var inferred float64
+				buf, inferred = t.queueOf(u, i).draw(x, buf, t.opt.Shortfall == Proportional)
+				t.inferred += inferred
 			}
 			for _, l := range buf {
 				if l.tainted {
@@ -423,13 +475,14 @@ func (t *tracer) reach() {
 
 func (t *tracer) result() *Result {
 	return &Result{
-		Model:   t.opt.Model,
-		Dropped: t.dropped,
-		Beyond:  t.beyond,
-		Scanned: t.scanned,
-		Graph:   t.g,
-		Options: t.opt,
-		t:       t,
+		Model:    t.opt.Model,
+		Dropped:  t.dropped,
+		Beyond:   t.beyond,
+		Inferred: t.inferred,
+		Scanned:  t.scanned,
+		Graph:    t.g,
+		Options:  t.opt,
+		t:        t,
 	}
 }
 

@@ -128,7 +128,26 @@ type Options struct {
 	// Labels names services; terminal kinds stop the taint and are
 	// reported as exits.
 	Labels map[string]Label
+	// Shortfall says what a payment beyond an address's visible balance
+	// carries (haircut and FIFO).
+	Shortfall Shortfall
 }
+
+// Shortfall is the rule for payments the graph cannot cover: the address
+// received funds the graph does not show (history before the graph begins,
+// swap proceeds from an unlisted contract, another asset).
+type Shortfall int
+
+const (
+	// Proportional (the default) takes the missing funds to be tainted in
+	// the share of everything the address received so far. Ground-truth
+	// laundering graphs need it: a laundering address that swaps stolen
+	// ETH for USDT pays out USDT the graph never saw arrive.
+	Proportional Shortfall = iota
+	// Clean takes the missing funds to be clean, so taint is exactly
+	// conserved — the textbook haircut and FIFO.
+	Clean
+)
 
 // Node is one tainted address.
 type Node struct {
@@ -154,10 +173,13 @@ type Result struct {
 	Model   Model
 	Dropped float64 // taint dropped under MinValue
 	Beyond  float64 // taint that left an address at the hop limit
-	Scanned int64   // edges examined
-	Graph   *graph.Graph
-	Options Options
-	t       *tracer
+	// Inferred is taint assumed for funds the graph does not show, under
+	// the Proportional shortfall rule.
+	Inferred float64
+	Scanned  int64 // edges examined
+	Graph    *graph.Graph
+	Options  Options
+	t        *tracer
 }
 
 // Len returns the number of tainted addresses, seeds included.
@@ -305,7 +327,8 @@ type tracer struct {
 	dropped  float64
 	scanned  int64
 
-	beyond float64 // taint that reached the hop limit
+	beyond   float64 // taint that reached the hop limit
+	inferred float64 // taint assumed for funds the graph missed (Proportional)
 
 	// Bitsets over nodes: tainted; tainted and passing taint on (not a
 	// terminal); terminal services. 2 million nodes take 250 KB each.
@@ -314,9 +337,9 @@ type tracer struct {
 	end              uint32
 
 	// Haircut and FIFO state of tainted nodes.
-	bal   []float64 // what the node holds, as far as the graph shows
-	held  []float64 // the tainted part of it (haircut)
-	queue map[graph.NodeID]*lots
+	held   []float64 // haircut: the tainted part each address holds at the end
+	qidx   []int32   // FIFO: 1 + index into queues, 0 for none
+	queues []lots
 }
 
 func newTracer(g *graph.Graph, opt Options) *tracer {

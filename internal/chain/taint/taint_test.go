@@ -347,8 +347,20 @@ func TestRandomGraphsAgree(t *testing.T) {
 		for i := 0; i < hc.Len(); i++ {
 			held += hc.t.held[hc.At(i).ID]
 		}
-		if math.Abs(held+hc.Dropped+hc.Beyond-sent) > 1e-6*math.Max(1, sent) {
-			t.Fatalf("round %d: seed sent %v, held %v + dropped %v + beyond %v", round, sent, held, hc.Dropped, hc.Beyond)
+		if math.Abs(held+hc.Dropped+hc.Beyond-sent-hc.Inferred) > 1e-6*math.Max(1, sent) {
+			t.Fatalf("round %d: seed sent %v + inferred %v, held %v + dropped %v + beyond %v", round, sent, hc.Inferred, held, hc.Dropped, hc.Beyond)
+		}
+		// With the clean shortfall rule nothing is inferred: exact conservation.
+		hc, err = Trace(g, seed, Options{Model: Haircut, MaxHops: MaxHopsLimit, Shortfall: Clean})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = 0
+		for i := 0; i < hc.Len(); i++ {
+			held += hc.t.held[hc.At(i).ID]
+		}
+		if hc.Inferred != 0 || math.Abs(held+hc.Dropped+hc.Beyond-sent) > 1e-6*math.Max(1, sent) {
+			t.Fatalf("round %d clean: seed sent %v, held %v + dropped %v + beyond %v, inferred %v", round, sent, held, hc.Dropped, hc.Beyond, hc.Inferred)
 		}
 	}
 }

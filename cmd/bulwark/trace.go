@@ -1,0 +1,445 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/address"
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+	"github.com/bulwark-intel/bulwark/internal/chain/source"
+	"github.com/bulwark-intel/bulwark/internal/chain/source/btcrpc"
+	"github.com/bulwark-intel/bulwark/internal/chain/source/ethrpc"
+	"github.com/bulwark-intel/bulwark/internal/chain/taint"
+	"github.com/bulwark-intel/bulwark/internal/stix"
+	"github.com/bulwark-intel/bulwark/internal/store"
+)
+
+func init() {
+	register(command{name: "trace", usage: "trace stolen funds forward: trace --from ADDR|TX… --graph PATH|--rpc URL [--model haircut]", run: runTrace})
+}
+
+// listFlag collects a repeatable, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+func runTrace(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "trace", "--from ADDR|TX… (--graph PATH… | --rpc URL) [flags]")
+	var from, graphs listFlag
+	fs.Var(&from, "from", "theft address or transaction hash (repeatable, comma-separated)")
+	fs.Var(&graphs, "graph", "graph snapshot, or a source file or directory: ethereum-etl CSV, bitcoin-etl JSON lines, ground-truth CSV, GEXF (repeatable)")
+	rpcURL := fs.String("rpc", "", "node JSON-RPC URL to load the graph from (with --chain, --from-block, --to-block)")
+	chain := fs.String("chain", "eth", "chain of --rpc: eth (and EVM chains) or btc")
+	fromBlock := fs.Uint64("from-block", 0, "first block to load over --rpc")
+	toBlock := fs.Uint64("to-block", 0, "last block to load over --rpc (0: the confirmed head)")
+	rpcUser := fs.String("rpc-user", "", "Bitcoin RPC user")
+	rpcPass := fs.String("rpc-password", os.Getenv("BULWARK_RPC_PASSWORD"), "Bitcoin RPC password (default $BULWARK_RPC_PASSWORD)")
+	modelName := fs.String("model", "haircut", "taint model: poison, haircut or fifo")
+	hops := fs.Int("hops", 10, "stop this many transfers from the theft (0: no limit)")
+	minValue := fs.Float64("min", 0, "drop taint under this value, in the display unit (see --unit)")
+	threshold := fs.Float64("threshold", -1, "list (and make indicators of) addresses with at least this taint, in the display unit (default: --min)")
+	startFlag := fs.String("start", "", "time of the theft (RFC 3339 or Unix seconds; default: the first transfer of a seed)")
+	endFlag := fs.String("end", "", "ignore transfers after this time")
+	unitFlag := fs.String("unit", "", "display unit NAME[:DECIMALS], e.g. ETH:18, BTC:8 (default: USD when the graph has USD values, else from the seed's chain)")
+	db := fs.String("db", "", "store whose labelled wallets (exchanges, mixers, bridges) are terminals; default none")
+	limit := fs.Int("limit", 1000, "most addresses listed in the report")
+	asJSON := fs.Bool("json", false, "print the JSON report instead of the summary")
+	dotOut := fs.String("dot", "", "write a Graphviz DOT graph of the paths here")
+	netOut := fs.String("graph-json", "", "write the node/edge JSON graph of the paths here")
+	stixOut := fs.String("stix", "", "write a STIX 2.1 bundle (report and laundering-address indicators) here")
+	tlpName := fs.String("tlp", "amber", "TLP of the STIX output")
+	actor := fs.String("actor", "", "threat actor or intrusion set id the theft is attributed to (STIX output)")
+	name := fs.String("name", "", "name of the theft for the STIX output, e.g. \"Harmony bridge theft\"")
+	saveSnap := fs.String("save-snapshot", "", "write the loaded graph as a snapshot here, for fast reuse")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	from = append(from, rest...)
+	if len(from) == 0 {
+		return fmt.Errorf("%w: trace needs --from", errUsage)
+	}
+	if (len(graphs) == 0) == (*rpcURL == "") {
+		return fmt.Errorf("%w: give --graph or --rpc (one of them)", errUsage)
+	}
+	model, err := taint.ParseModel(*modelName)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	tlp, err := stix.ParseTLP(*tlpName)
+	if err != nil {
+		return fmt.Errorf("%w: --tlp: %v", errUsage, err)
+	}
+	start, err := parseWhen(*startFlag)
+	if err != nil {
+		return fmt.Errorf("%w: --start: %v", errUsage, err)
+	}
+	end, err := parseWhen(*endFlag)
+	if err != nil {
+		return fmt.Errorf("%w: --end: %v", errUsage, err)
+	}
+
+	t0 := time.Now()
+	labels := map[string]taint.Label{}
+	g, err := loadGraph(ctx, e, graphs, *rpcURL, *chain, *fromBlock, *toBlock, *rpcUser, *rpcPass)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	fmt.Fprintf(e.stderr, "trace: %v loaded in %.1fs\n", g, time.Since(t0).Seconds())
+	g.Labels(func(id graph.NodeID, text string) {
+		if k := taint.ClassifyLabel(text); k != "" {
+			labels[g.Address(id)] = taint.Label{Kind: k, Name: text}
+		}
+	})
+	if *saveSnap != "" {
+		if err := g.SaveSnapshot(*saveSnap); err != nil {
+			return err
+		}
+	}
+	if *db != "" {
+		s, err := openStore(ctx, *db)
+		if err != nil {
+			return err
+		}
+		n, err := storeLabels(ctx, s, labels)
+		s.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "trace: %d labelled service wallets from %s\n", n, *db)
+	}
+
+	seeds, err := traceSeeds(g, from)
+	if err != nil {
+		return err
+	}
+	unit, err := displayUnit(g, *unitFlag, seeds)
+	if err != nil {
+		return fmt.Errorf("%w: --unit: %v", errUsage, err)
+	}
+	scale := math.Pow10(unit.Decimals)
+	opt := taint.Options{Model: model, MaxHops: *hops, MinValue: *minValue * scale, Labels: labels, End: end}
+	if *hops == 0 {
+		opt.MaxHops = taint.Unlimited
+	}
+	opt.Start = start
+	if start == 0 {
+		opt.Start = firstSeedTime(g, seeds)
+	}
+	t1 := time.Now()
+	res, err := taint.Trace(g, seeds, opt)
+	if err != nil {
+		return err
+	}
+	took := time.Since(t1)
+	th := *threshold
+	if th < 0 {
+		th = *minValue
+	}
+	rep := taint.BuildReport(res, seeds, taint.ReportOptions{Unit: unit, Threshold: th * scale, Limit: *limit})
+	fmt.Fprintf(e.stderr, "trace: %s over %d transfers in %.3fs: %d addresses tainted, %d listed\n",
+		model, res.Scanned, took.Seconds(), rep.Totals.Tainted, rep.Totals.Listed)
+
+	if *dotOut != "" {
+		if err := writeFileWith(*dotOut, rep.WriteDOT); err != nil {
+			return err
+		}
+	}
+	if *netOut != "" {
+		if err := writeJSONFile(*netOut, rep.Net()); err != nil {
+			return err
+		}
+	}
+	if *stixOut != "" {
+		objs, err := taint.BuildSTIX(rep, taint.STIXOptions{ActorRef: *actor, Name: *name, TLP: tlp})
+		if err != nil {
+			return err
+		}
+		if err := writeFileWith(*stixOut, func(w io.Writer) error { return writeBundle(w, objs) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "trace: %d STIX objects written to %s (import with: bulwark import %s)\n", len(objs), *stixOut, *stixOut)
+	}
+	if *asJSON {
+		return rep.WriteJSON(e.stdout)
+	}
+	printTrace(e, rep)
+	return nil
+}
+
+func printTrace(e *env, rep *taint.Report) {
+	u := taint.Unit{Name: rep.Unit}
+	fmt.Fprintf(e.stdout, "%s trace from %s: %s stolen, %d addresses tainted, %s reached services\n",
+		rep.Model, strings.Join(rep.Seeds, ", "), u.Format(rep.Totals.Stolen), rep.Totals.Tainted, u.Format(rep.Totals.AtExits))
+	for _, f := range rep.Findings {
+		fmt.Fprintln(e.stdout, "  "+f)
+	}
+	if len(rep.Addresses) > 0 {
+		fmt.Fprintln(e.stdout, "laundering addresses (largest taint first):")
+		for i, a := range rep.Addresses {
+			if i == 20 {
+				fmt.Fprintf(e.stdout, "  … %d more (--json for all)\n", len(rep.Addresses)-20+rep.Truncated)
+				break
+			}
+			fmt.Fprintf(e.stdout, "  %-44s %14s  %2d hop(s)  first %s\n", a.Address, u.Format(a.Amount), a.Hops, a.First)
+		}
+	}
+}
+
+// loadGraph opens a snapshot, reads source files, or reads blocks from a
+// node. Labels the sources carry (ground-truth CSV) are kept in the graph.
+func loadGraph(ctx context.Context, e *env, paths []string, rpcURL, chain string, fromBlock, toBlock uint64, user, pass string) (*graph.Graph, error) {
+	if len(paths) == 1 {
+		if head, err := readHead(paths[0], 8); err == nil && graph.IsSnapshot(head) {
+			return graph.OpenSnapshot(paths[0])
+		}
+	}
+	b := graph.NewBuilder()
+	sink := b
+	if rpcURL != "" {
+		switch strings.ToLower(chain) {
+		case "eth", "ethereum", "evm":
+			l, err := ethrpc.New(ethrpc.Config{URL: rpcURL, From: fromBlock, To: toBlock, Confirmations: -1})
+			if err != nil {
+				return nil, err
+			}
+			st, err := l.Sync(ctx, sink)
+			if err != nil {
+				return nil, fmt.Errorf("rpc %s: %w", rpcURL, err)
+			}
+			fmt.Fprintf(e.stderr, "trace: blocks %d-%d: %d native and %d token transfers\n", st.From, st.To, st.Native, st.Token)
+		case "btc", "bitcoin":
+			l, err := btcrpc.New(btcrpc.Config{URL: rpcURL, User: user, Password: pass, StartHeight: fromBlock, StopHeight: toBlock, Confirmations: 1})
+			if err != nil {
+				return nil, err
+			}
+			if _, err := l.Run(ctx, sink); err != nil {
+				return nil, fmt.Errorf("rpc %s: %w", rpcURL, err)
+			}
+		default:
+			return nil, fmt.Errorf("%w: --chain %q (want eth or btc)", errUsage, chain)
+		}
+		return b.Build(), nil
+	}
+	var l source.Loader
+	l.SkipUnknown = true
+	for _, p := range paths {
+		st, err := l.Load(ctx, p, sink)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(e.stderr, "trace: %s: %v\n", p, st)
+		for _, pr := range st.Problems {
+			fmt.Fprintf(e.stderr, "trace:   %v\n", pr)
+		}
+	}
+	return b.Build(), nil
+}
+
+// storeLabels adds every wallet the store labels as a service.
+func storeLabels(ctx context.Context, r store.Reader, labels map[string]taint.Label) (int, error) {
+	n := 0
+	q := store.Query{Types: []string{"indicator"}, Limit: store.MaxLimit}
+	for {
+		page, err := r.Query(ctx, q)
+		if err != nil {
+			return n, err
+		}
+		for _, rec := range page.Records {
+			o := rec.Object
+			if o.Revoked {
+				continue
+			}
+			kind := ""
+			for _, l := range o.Labels {
+				if k := taint.ClassifyLabel(l); k != "" && k != "perpetrator" {
+					kind = k
+					break
+				}
+			}
+			if kind == "" {
+				continue
+			}
+			for _, pv := range stix.PatternValues(o.String("pattern")) {
+				if !strings.HasPrefix(pv.Path, "cryptocurrency-wallet:") {
+					continue
+				}
+				a := pv.Value
+				if p, err := address.Parse(a); err == nil {
+					a = p.Canonical
+				}
+				if _, ok := labels[a]; !ok {
+					labels[a] = taint.Label{Kind: kind, Name: o.String("name")}
+					n++
+				}
+			}
+		}
+		if !page.More {
+			return n, nil
+		}
+		q.Cursor = page.Next
+	}
+}
+
+// traceSeeds turns --from values into seeds: a 32-byte hash is a
+// transaction, anything else an address (canonicalised when it parses).
+func traceSeeds(g *graph.Graph, from []string) ([]taint.Seed, error) {
+	var seeds []taint.Seed
+	for _, f := range from {
+		h := strings.TrimPrefix(strings.ToLower(f), "0x")
+		if len(h) == 64 && strings.Trim(h, "0123456789abcdef") == "" {
+			if _, ok := g.LookupTx(f); ok {
+				seeds = append(seeds, taint.Seed{Tx: f})
+				continue
+			}
+		}
+		a := f
+		if _, ok := g.Lookup(a); !ok {
+			if p, err := address.Parse(f); err == nil {
+				a = p.Canonical
+			}
+		}
+		if _, ok := g.Lookup(a); !ok {
+			return nil, fmt.Errorf("--from %s: not in the graph", f)
+		}
+		seeds = append(seeds, taint.Seed{Address: a})
+	}
+	return seeds, nil
+}
+
+// firstSeedTime is the time of the first transfer a seed address sends.
+func firstSeedTime(g *graph.Graph, seeds []taint.Seed) int64 {
+	var t int64 = math.MaxInt64
+	for _, s := range seeds {
+		if s.Address == "" {
+			continue
+		}
+		id, _ := g.Lookup(s.Address)
+		if out := g.Out(id); len(out) > 0 {
+			t = min(t, g.Time(out[0]))
+		}
+	}
+	if t == math.MaxInt64 {
+		return 0
+	}
+	return t
+}
+
+func displayUnit(g *graph.Graph, flag string, seeds []taint.Seed) (taint.Unit, error) {
+	if flag != "" {
+		name, dec, ok := strings.Cut(flag, ":")
+		u := taint.Unit{Name: name}
+		if ok {
+			d, err := strconv.Atoi(dec)
+			if err != nil || d < 0 || d > 30 {
+				return u, fmt.Errorf("decimals %q", dec)
+			}
+			u.Decimals = d
+		}
+		return u, nil
+	}
+	coin := taint.Unit{}
+	for _, s := range seeds {
+		if p, err := address.Parse(s.Address); err == nil {
+			switch {
+			case p.Chain().IsEVM():
+				coin = taint.Unit{Name: "ETH", Decimals: 18}
+			case p.Has(address.BTC):
+				coin = taint.Unit{Name: "BTC", Decimals: 8}
+			}
+		}
+	}
+	return taint.UnitFor(g, coin), nil
+}
+
+// parseWhen reads RFC 3339 or Unix seconds; "" is 0.
+func parseWhen(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Unix(), nil
+		}
+	}
+	return 0, errors.New("want RFC 3339 (2023-01-13T20:34:11Z) or Unix seconds")
+}
+
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, err := f.Read(b)
+	return b[:k], err
+}
+
+// writeFileWith creates path and fills it with write.
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func writeJSONFile(path string, v any) error {
+	return writeFileWith(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
+}
+
+// writeBundle writes objects as one bundle, with the TLP marking
+// definitions they use so the file stands on its own.
+func writeBundle(w io.Writer, objs []*stix.Object) error {
+	bw := stix.NewBundleWriter(w)
+	used := map[stix.TLP]bool{}
+	for _, o := range objs {
+		for _, ref := range o.ObjectMarkingRefs {
+			if t, ok := stix.TLPOfMarking(ref); ok {
+				used[t] = true
+			}
+		}
+	}
+	for t := stix.TLPClear; t <= stix.TLPRed; t++ {
+		if used[t] {
+			if err := bw.Write(stix.TLPMarkingDefinition(t).Raw); err != nil {
+				return err
+			}
+		}
+	}
+	for _, o := range objs {
+		if err := bw.Write(o.Raw); err != nil {
+			return err
+		}
+	}
+	return bw.Close()
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/taint"
+	"github.com/bulwark-intel/bulwark/internal/corpus"
+)
+
+// TestTraceCommand traces the Harmony bridge ground truth from one hacker
+// address, writes every output, imports the STIX into a store and checks
+// that a laundering address then screens as listed.
+func TestTraceCommand(t *testing.T) {
+	gt := corpus.Path(t, "chain/mftracer_ground_truth/HB-HB.csv")
+	dir := t.TempDir()
+	stixPath, dot, net, snap := filepath.Join(dir, "t.json"), filepath.Join(dir, "t.dot"), filepath.Join(dir, "n.json"), filepath.Join(dir, "g.snap")
+	out := mustRun(t, "trace", "--from", "0x7A017E5E9672BC994DCB1A2A27D853C9C629F7C3", "--graph", gt, "--hops", "0",
+		"--model", "haircut", "--threshold", "1000", "--stix", stixPath, "--dot", dot, "--graph-json", net,
+		"--save-snapshot", snap, "--name", "Harmony bridge theft", "--tlp", "green", "--json")
+	var rep taint.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if rep.Unit != "USD" || rep.Totals.Stolen < 400000 || len(rep.Exits) == 0 || len(rep.Addresses) == 0 {
+		t.Fatalf("report %+v", rep.Totals)
+	}
+	// Binance 14 receives most of this source's funds in the ground truth.
+	if rep.Exits[0].Service != "Binance 14" || rep.Exits[0].Kind != "exchange" {
+		t.Errorf("first exit %s (%s)", rep.Exits[0].Service, rep.Exits[0].Kind)
+	}
+	for _, p := range []string{dot, net, snap} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", p, err)
+		}
+	}
+	// The snapshot traces the same.
+	out2 := mustRun(t, "trace", "--from", "0x7a017e5e9672bc994dcb1a2a27d853c9c629f7c3", "--graph", snap, "--hops", "0", "--threshold", "1000", "--json")
+	var rep2 taint.Report
+	if err := json.Unmarshal([]byte(out2), &rep2); err != nil {
+		t.Fatal(err)
+	}
+	if rep2.Totals.Listed != rep.Totals.Listed || rep2.Totals.AtExits != rep.Totals.AtExits {
+		t.Errorf("snapshot trace differs: %+v vs %+v", rep2.Totals, rep.Totals)
+	}
+
+	db := filepath.Join(dir, "s.db")
+	mustRun(t, "import", "--db", db, "--quiet", stixPath)
+	laundering := rep.Addresses[0].Address
+	screened := mustRun(t, "screen", "--db", db, "--json", laundering)
+	if !strings.Contains(screened, "Laundering address: Harmony bridge theft") || strings.Contains(screened, `"risk": "none"`) {
+		t.Errorf("laundering address does not screen as listed:\n%s", screened)
+	}
+	// An exchange deposit is never published as a laundering indicator.
+	var bundle struct {
+		Objects []struct{ Type, Pattern string }
+	}
+	if err := json.Unmarshal([]byte(readFile(t, stixPath)), &bundle); err != nil {
+		t.Fatal(err)
+	}
+	indicators := 0
+	for _, o := range bundle.Objects {
+		if o.Type == "indicator" {
+			indicators++
+			if strings.Contains(o.Pattern, rep.Exits[0].Deposits[0].Address) {
+				t.Errorf("exchange deposit made into an indicator: %s", o.Pattern)
+			}
+		}
+	}
+	if indicators != len(rep.Addresses)+1 {
+		t.Errorf("%d indicators for %d listed addresses and one seed", indicators, len(rep.Addresses))
+	}
+}
+
+func TestTraceUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"trace"},
+		{"trace", "--from", "0x00"},
+		{"trace", "--from", "0x00", "--graph", "x", "--rpc", "http://127.0.0.1:1"},
+		{"trace", "--from", "0x00", "--graph", "x", "--model", "lifo"},
+	} {
+		if _, _, err := bulwark(t, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	gt := corpus.Path(t, "chain/mftracer_ground_truth/HB-HB.csv")
+	if _, _, err := bulwark(t, "trace", "--from", "0x0000000000000000000000000000000000000001", "--graph", gt); err == nil || !strings.Contains(err.Error(), "not in the graph") {
+		t.Errorf("unknown seed: %v", err)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,248 @@
+package source
+
+import (
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+)
+
+// ethereum-etl CSV exports (docs/schema.md of blockchain-etl/ethereum-etl):
+//
+//	blocks.csv           number, hash, …, timestamp, transaction_count, …
+//	transactions.csv     hash, nonce, block_hash, block_number, transaction_index,
+//	                     from_address, to_address, value, gas, gas_price, input,
+//	                     block_timestamp, …, and receipt_status in exports that
+//	                     join the receipts (BigQuery, export_all)
+//	token_transfers.csv  token_address, from_address, to_address, value,
+//	                     transaction_hash, log_index, block_number
+//
+// Column order differs between versions, so columns are looked up by name.
+// Old transactions.csv files and every token_transfers.csv lack a timestamp;
+// it comes from blocks.csv or transactions.csv read earlier by the same Loader
+// (Load orders the files of one call so that they are).
+
+// ethCols are the column indexes of one ethereum-etl file; -1 when absent.
+type ethCols struct {
+	n                                      int
+	hash, from, to, value, block, ts, stat int
+	token                                  int
+	number                                 int // blocks.csv
+}
+
+func ethColumns(h []string) ethCols {
+	return ethCols{
+		n:      len(h),
+		hash:   column(h, "hash", "transaction_hash"),
+		from:   column(h, "from_address"),
+		to:     column(h, "to_address"),
+		value:  column(h, "value"),
+		block:  column(h, "block_number"),
+		ts:     column(h, "block_timestamp"),
+		stat:   column(h, "receipt_status"),
+		token:  column(h, "token_address"),
+		number: column(h, "number"),
+	}
+}
+
+// missingColumn names the first required column that is absent.
+func missingColumn(h []string, required ...string) string {
+	for _, r := range required {
+		if column(h, r) < 0 {
+			return r
+		}
+	}
+	return ""
+}
+
+// readEthBlocks reads blocks.csv for its timestamps.
+func (r *run) readEthBlocks(cr *csvReader, h []string) error {
+	if m := missingColumn(h, "number", "timestamp"); m != "" {
+		return fileError("header has no %q column", m)
+	}
+	num, ts := column(h, "number"), column(h, "timestamp")
+	for {
+		f, ok, err := r.record(cr)
+		if !ok {
+			return err
+		}
+		if len(f) != len(h) {
+			r.bad(cr.start, "%d fields, header has %d", len(f), len(h))
+			continue
+		}
+		b, ok := parseUint(f[num])
+		if !ok {
+			r.bad(cr.start, "number %q is not a block number", clip(f[num]))
+			continue
+		}
+		t, ok := parseTime(f[ts])
+		if !ok {
+			r.bad(cr.start, "timestamp %q is not a time", clip(f[ts]))
+			continue
+		}
+		r.l.times.add(b, t)
+	}
+}
+
+// readEthTransactions reads transactions.csv (native coin transfers). With
+// timesOnly it only collects block timestamps.
+func (r *run) readEthTransactions(cr *csvReader, h []string, timesOnly bool) error {
+	if m := missingColumn(h, "from_address", "to_address", "value", "block_number"); m != "" {
+		return fileError("header has no %q column", m)
+	}
+	c := ethColumns(h)
+	if c.hash < 0 {
+		return fileError("header has no %q column", "hash")
+	}
+	if timesOnly && c.ts < 0 {
+		return nil
+	}
+	if c.stat < 0 && !timesOnly {
+		r.problem(0, "no receipt_status column: failed transactions cannot be told apart and are loaded")
+	}
+	var lastHash string
+	for {
+		f, ok, err := r.record(cr)
+		if !ok {
+			return err
+		}
+		line := cr.start
+		if len(f) != c.n {
+			r.bad(line, "%d fields, header has %d", len(f), c.n)
+			continue
+		}
+		block, ok := parseUint(f[c.block])
+		if !ok {
+			r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
+			continue
+		}
+		var t int64
+		if c.ts >= 0 {
+			if t, ok = parseTime(f[c.ts]); !ok {
+				r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
+				continue
+			}
+			r.l.times.add(block, t)
+		}
+		if timesOnly {
+			continue
+		}
+		if c.stat >= 0 {
+			switch s := f[c.stat]; {
+			case len(s) == 1 && s[0] == '0':
+				r.skip(SkipFailed)
+				continue
+			case len(s) == 0, len(s) == 1 && s[0] == '1':
+				// Success, or a pre-Byzantium receipt without status.
+			default:
+				r.bad(line, "receipt_status %q is not 0 or 1", clip(s))
+				continue
+			}
+		}
+		if len(f[c.to]) == 0 {
+			r.skip(SkipContractCreation)
+			continue
+		}
+		amt, err := r.l.amount(f[c.value])
+		if err != nil {
+			r.bad(line, "value: %v", err)
+			continue
+		}
+		tx, ok := evmHash(f[c.hash], &lastHash)
+		if !ok {
+			r.bad(line, "hash %q is not a transaction hash", clip(f[c.hash]))
+			continue
+		}
+		from, ok := r.l.evmAddress(f[c.from])
+		if !ok {
+			r.bad(line, "from_address %q is not an EVM address", clip(f[c.from]))
+			continue
+		}
+		to, ok := r.l.evmAddress(f[c.to])
+		if !ok {
+			r.bad(line, "to_address %q is not an EVM address", clip(f[c.to]))
+			continue
+		}
+		if amt.IsZero() && !r.l.KeepZero {
+			r.skip(SkipZeroValue)
+			continue
+		}
+		if c.ts < 0 {
+			if t, ok = r.l.times.lookup(block); !ok {
+				r.noTime(line, block)
+				continue
+			}
+		}
+		if err := r.emit(line, graph.Transfer{Tx: tx, Block: block, Time: t, From: from, To: to, Amount: amt}); err != nil {
+			return err
+		}
+	}
+}
+
+// readEthTokenTransfers reads token_transfers.csv.
+func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
+	if m := missingColumn(h, "token_address", "from_address", "to_address", "value", "transaction_hash", "block_number"); m != "" {
+		return fileError("header has no %q column", m)
+	}
+	c := ethColumns(h)
+	c.hash = column(h, "transaction_hash")
+	var lastHash string
+	for {
+		f, ok, err := r.record(cr)
+		if !ok {
+			return err
+		}
+		line := cr.start
+		if len(f) != c.n {
+			r.bad(line, "%d fields, header has %d", len(f), c.n)
+			continue
+		}
+		block, ok := parseUint(f[c.block])
+		if !ok {
+			r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
+			continue
+		}
+		amt, err := r.l.amount(f[c.value])
+		if err != nil {
+			r.bad(line, "value: %v", err)
+			continue
+		}
+		tx, ok := evmHash(f[c.hash], &lastHash)
+		if !ok {
+			r.bad(line, "transaction_hash %q is not a transaction hash", clip(f[c.hash]))
+			continue
+		}
+		token, ok := r.l.evmAddress(f[c.token])
+		if !ok {
+			r.bad(line, "token_address %q is not an EVM address", clip(f[c.token]))
+			continue
+		}
+		from, ok := r.l.evmAddress(f[c.from])
+		if !ok {
+			r.bad(line, "from_address %q is not an EVM address", clip(f[c.from]))
+			continue
+		}
+		to, ok := r.l.evmAddress(f[c.to])
+		if !ok {
+			r.bad(line, "to_address %q is not an EVM address", clip(f[c.to]))
+			continue
+		}
+		var t int64
+		if c.ts >= 0 {
+			if t, ok = parseTime(f[c.ts]); !ok {
+				r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
+				continue
+			}
+		}
+		if amt.IsZero() && !r.l.KeepZero {
+			r.skip(SkipZeroValue)
+			continue
+		}
+		if c.ts < 0 {
+			if t, ok = r.l.times.lookup(block); !ok {
+				r.noTime(line, block)
+				continue
+			}
+		}
+		if err := r.emit(line, graph.Transfer{Tx: tx, Block: block, Time: t, From: from, To: to, Asset: token, Amount: amt}); err != nil {
+			return err
+		}
+	}
+}

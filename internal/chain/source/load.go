@@ -1,0 +1,324 @@
+package source
+
+import (
+	"bufio"
+	"compress/flate"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// formatError is a file-level problem that makes the file unusable (a
+// missing column, not a GEXF document); it fails the load naming the file.
+type formatError struct{ msg string }
+
+func (e *formatError) Error() string { return e.msg }
+
+func fileError(format string, args ...any) error {
+	return &formatError{fmt.Sprintf(format, args...)}
+}
+
+// entry is a file to read.
+type entry struct {
+	path      string
+	format    Format
+	needs     timeNeeds
+	timesOnly bool
+}
+
+// order sorts entries so that block timestamps are known before the files
+// that need them: givers first, then the rest, then the needers.
+func (e entry) order() int {
+	switch {
+	case e.timesOnly || e.needs == timesGives:
+		return 0
+	case e.needs == timesNeeds:
+		return 2
+	}
+	return 1
+}
+
+// Load reads path, a file or a directory (walked recursively, hidden names
+// skipped), into sink. "-" reads standard input. See Loader for the rules on
+// unknown files. For a single file that needs block timestamps
+// (token_transfers.csv), blocks and transactions files beside it are read
+// for their timestamps. The Stats are valid also when an error is returned.
+func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error) {
+	var st Stats
+	if path == "-" {
+		return l.Read(ctx, os.Stdin, "-", sink)
+	}
+	r := l.newRun(ctx, sink, &st)
+	info, err := os.Stat(path)
+	if err != nil {
+		return st, fmt.Errorf("source: %w", err)
+	}
+	var entries []entry
+	if info.IsDir() {
+		entries, err = l.walk(path, &st)
+		if err != nil {
+			return st, err
+		}
+		if len(entries) == 0 {
+			return st, fmt.Errorf("source: %s: no file in a known transfer format", path)
+		}
+	} else {
+		f, needs, err := sniffFile(path)
+		if err != nil {
+			return st, err
+		}
+		switch f {
+		case FormatUnknown:
+			return st, fmt.Errorf("source: %s: not in a known format (ethereum-etl CSV, bitcoin-etl JSON lines, ground-truth CSV, GEXF)", path)
+		case FormatAddressList:
+			return st, fmt.Errorf("source: %s: an address list, not transfers (read it with ReadAddressList)", path)
+		}
+		entries = append(entries, entry{path: path, format: f, needs: needs})
+		if needs == timesNeeds && l.times.len() == 0 {
+			entries = append(entries, l.siblingTimes(path, &st)...)
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int { return a.order() - b.order() })
+	for _, e := range entries {
+		if err := r.readFile(e); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// walk lists the loadable files under dir.
+func (l *Loader) walk(dir string, st *Stats) ([]entry, error) {
+	var entries []entry
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		f, needs, err := sniffFile(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case f == FormatAddressList:
+			st.Ignored = append(st.Ignored, Problem{File: p, Reason: "address list, not transfers"})
+		case f != FormatUnknown:
+			entries = append(entries, entry{path: p, format: f, needs: needs})
+		case notData(p):
+			st.Ignored = append(st.Ignored, Problem{File: p, Reason: "not a data file"})
+		case l.SkipUnknown:
+			st.Ignored = append(st.Ignored, Problem{File: p, Reason: "unknown format"})
+		default:
+			return fmt.Errorf("source: %s: not in a known format (set SkipUnknown to skip such files)", p)
+		}
+		return nil
+	})
+	return entries, err
+}
+
+// siblingTimes finds blocks and transactions files beside path to take
+// block timestamps from.
+func (l *Loader) siblingTimes(path string, st *Stats) []entry {
+	dir := filepath.Dir(path)
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []entry
+	for _, d := range des {
+		p := filepath.Join(dir, d.Name())
+		if !d.Type().IsRegular() || p == path || strings.HasPrefix(d.Name(), ".") {
+			continue
+		}
+		f, needs, err := sniffFile(p)
+		if err != nil || needs != timesGives || (f != FormatEthBlocks && f != FormatEthTransactions) {
+			continue
+		}
+		out = append(out, entry{path: p, format: f, needs: needs, timesOnly: true})
+	}
+	return out
+}
+
+// sniffFile detects a file's format.
+func sniffFile(path string) (Format, timeNeeds, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FormatUnknown, timesNone, fmt.Errorf("source: %w", err)
+	}
+	defer f.Close()
+	br, closeFn, err := openStream(f)
+	if err != nil {
+		// A damaged compressed file is in no known format.
+		return FormatUnknown, timesNone, nil
+	}
+	defer closeFn()
+	head, _ := br.Peek(sniffBytes)
+	fm, needs := detect(path, head)
+	return fm, needs, nil
+}
+
+// openStream buffers r, decompressing gzip.
+func openStream(r io.Reader) (*bufio.Reader, func(), error) {
+	raw := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := raw.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return bufio.NewReaderSize(zr, 64<<10), func() { zr.Close() }, nil
+	}
+	return raw, func() {}, nil
+}
+
+// Read reads one stream in any supported format into sink; name is used in
+// messages and for format detection. Token transfers find their block times
+// among those earlier calls on the same Loader collected.
+func (l *Loader) Read(ctx context.Context, rd io.Reader, name string, sink Sink) (Stats, error) {
+	var st Stats
+	r := l.newRun(ctx, sink, &st)
+	br, closeFn, err := openStream(rd)
+	if err != nil {
+		return st, fmt.Errorf("source: %s: %w", name, err)
+	}
+	defer closeFn()
+	head, _ := br.Peek(sniffBytes)
+	f, _ := detect(name, head)
+	switch f {
+	case FormatUnknown:
+		return st, fmt.Errorf("source: %s: not in a known format", name)
+	case FormatAddressList:
+		return st, fmt.Errorf("source: %s: an address list, not transfers", name)
+	}
+	r.beginFile(name, f, false)
+	return st, r.finish(r.readFormat(br, f, false))
+}
+
+func (r *run) readFile(e entry) error {
+	f, err := os.Open(e.path)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer f.Close()
+	r.beginFile(e.path, e.format, e.timesOnly)
+	br, closeFn, err := openStream(f)
+	if err != nil {
+		return fmt.Errorf("source: %s: %w", e.path, err)
+	}
+	defer closeFn()
+	if r.l.Logger != nil {
+		r.l.Logger.Debug("loading", "file", e.path, "format", string(e.format), "times_only", e.timesOnly)
+	}
+	return r.finish(r.readFormat(br, e.format, e.timesOnly))
+}
+
+// finish sorts out the error a reader returned: damaged or cut-off input is
+// a bad row (what was read stays loaded), anything else ends the load.
+func (r *run) finish(err error) error {
+	var fe *formatError
+	var ce flate.CorruptInputError
+	switch {
+	case err == nil:
+		return nil
+	case isStop(err):
+		return err
+	case errors.As(err, &fe):
+		return fmt.Errorf("source: %s: %w", r.fs.Path, err)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, &ce):
+		r.bad(0, "input is damaged or cut off: %v (rest of file skipped)", err)
+		return nil
+	}
+	return fmt.Errorf("source: reading %s: %w", r.fs.Path, err)
+}
+
+// readFormat dispatches to the reader for f.
+func (r *run) readFormat(br *bufio.Reader, f Format, timesOnly bool) error {
+	max := r.l.maxLine()
+	switch f {
+	case FormatGEXF:
+		return r.readGEXF(br)
+	case FormatBitcoinETL:
+		return r.readBitcoinETL(&lineReader{br: br, max: max})
+	case FormatEthTransactions, FormatEthTokenTransfers, FormatEthBlocks, FormatGroundTruth:
+	default:
+		return fileError("format %q cannot be read as transfers", f)
+	}
+	cr := &csvReader{lr: lineReader{br: br, max: max}}
+	fields, long, err := cr.read()
+	switch {
+	case err == io.EOF:
+		return nil // empty file
+	case err != nil:
+		return err
+	case long:
+		return fileError("header line longer than %d bytes", max)
+	}
+	h := header(fields)
+	switch f {
+	case FormatEthTransactions:
+		return r.readEthTransactions(cr, h, timesOnly)
+	case FormatEthTokenTransfers:
+		return r.readEthTokenTransfers(cr, h)
+	case FormatEthBlocks:
+		return r.readEthBlocks(cr, h)
+	default:
+		return r.readGroundTruth(cr, h)
+	}
+}
+
+// record reads the next CSV record and counts it as a row. Over-long records
+// are bad rows and skipped; an unterminated quote ends the file as a bad
+// row. ok is false at the end of input or on a read error.
+func (r *run) record(cr *csvReader) (fields [][]byte, ok bool, err error) {
+	for {
+		f, long, err := cr.read()
+		switch {
+		case err == io.EOF:
+			return nil, false, nil
+		case errors.Is(err, errUnterminated):
+			_ = r.row() // the load ends with this file's last record anyway
+			r.bad(cr.start, "quoted field not closed before the end of input")
+			return nil, false, nil
+		case err != nil:
+			return nil, false, err
+		}
+		if err := r.row(); err != nil {
+			return nil, false, err
+		}
+		if long {
+			r.bad(cr.start, "record longer than %d bytes", cr.lr.max)
+			continue
+		}
+		return f, true, nil
+	}
+}
+
+// ReadAddressFile reads an address list file (gzip allowed); see
+// ReadAddressList.
+func ReadAddressFile(ctx context.Context, path string) ([]string, []Problem, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("source: %w", err)
+	}
+	defer f.Close()
+	br, closeFn, err := openStream(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("source: %s: %w", path, err)
+	}
+	defer closeFn()
+	return ReadAddressList(ctx, br, path)
+}
