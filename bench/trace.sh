@@ -27,7 +27,7 @@ while read -r line; do
 done <<<"$bw"
 if [ "${1:-}" = big ]; then
 	big="$out/pa-10000000-10.snap"
-	[ -s "$big" ] || bench/out/chaingen -n 10000000 -m 10 -seed 1 -snapshot "$big"
+	[ -s "$big" ] || bench/out/chaingen -n 10000000 -m 10 -seed 1 -sorted -snapshot "$big"
 	sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 	bench/out/tracebench -snapshot "$big" -open-only
 	bench/out/tracebench -snapshot "$big" -runs 3 -hops -1

@@ -28,6 +28,7 @@ func main() {
 	span := flag.Int64("span", 365*24*3600, "seconds over which transfer times spread")
 	snap := flag.String("snapshot", "", "write a graph snapshot here")
 	edges := flag.String("edgelist", "", "write a 'from to' edge list here (0-based node numbers)")
+	sorted := flag.Bool("sorted", false, "give transfers increasing times (no sort at build: for the 100M-transfer snapshot)")
 	flag.Parse()
 	if *n < 2 || *m < 1 {
 		log.Fatal("need n ≥ 2 and m ≥ 1")
@@ -67,6 +68,9 @@ func main() {
 				To:     addr[v],
 				Time:   t0 + rng.Int64N(*span),
 				Amount: graph.AmountFromUint64(1 + rng.Uint64N(1e18)),
+			}
+			if *sorted {
+				tr.Time = t0 + int64(float64(v)/float64(*n)*float64(*span))
 			}
 			if err := b.Add(tr); err != nil {
 				log.Fatal(err)
