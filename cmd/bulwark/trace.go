@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	threshold := fs.Float64("threshold", -1, "list (and make indicators of) addresses with at least this taint, in the display unit (default: --min)")
 	startFlag := fs.String("start", "", "time of the theft (RFC 3339 or Unix seconds; default: the first transfer of a seed)")
 	endFlag := fs.String("end", "", "ignore transfers after this time")
+	assetFlag := fs.String("asset", "auto", "asset to follow: auto (the one the seeds send; all when the graph has USD values), native, all, or a token contract")
 	unitFlag := fs.String("unit", "", "display unit NAME[:DECIMALS], e.g. ETH:18, BTC:8 (default: USD when the graph has USD values, else from the seed's chain)")
 	db := fs.String("db", "", "store whose labelled wallets (exchanges, mixers, bridges) are terminals; default none")
 	limit := fs.Int("limit", 1000, "most addresses listed in the report")
@@ -130,12 +132,22 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	oneAsset, asset, err := traceAsset(g, *assetFlag, seeds)
+	if err != nil {
+		return err
+	}
 	unit, err := displayUnit(g, *unitFlag, seeds)
 	if err != nil {
 		return fmt.Errorf("%w: --unit: %v", errUsage, err)
 	}
+	if oneAsset && asset != "" && *unitFlag == "" {
+		unit = taint.Unit{Name: "units of " + asset}
+	}
+	if oneAsset {
+		fmt.Fprintf(e.stderr, "trace: following %s only (--asset)\n", cmp.Or(asset, "the native coin"))
+	}
 	scale := math.Pow10(unit.Decimals)
-	opt := taint.Options{Model: model, MaxHops: *hops, MinValue: *minValue * scale, Labels: labels, End: end}
+	opt := taint.Options{Model: model, MaxHops: *hops, MinValue: *minValue * scale, Labels: labels, End: end, OneAsset: oneAsset, Asset: asset}
 	if *hops == 0 {
 		opt.MaxHops = taint.Unlimited
 	}
@@ -322,6 +334,47 @@ func traceSeeds(g *graph.Graph, from []string) ([]taint.Seed, error) {
 		seeds = append(seeds, taint.Seed{Address: a})
 	}
 	return seeds, nil
+}
+
+// traceAsset picks the asset to follow. Base units of different assets do
+// not add up, so without USD values a trace follows one: by default the one
+// the seeds send (the native coin when they send several).
+func traceAsset(g *graph.Graph, flag string, seeds []taint.Seed) (one bool, asset string, err error) {
+	switch strings.ToLower(flag) {
+	case "all":
+		return false, "", nil
+	case "native":
+		return true, "", nil
+	case "auto", "":
+	default:
+		a := strings.ToLower(flag)
+		if _, ok := g.LookupAsset(a); !ok {
+			return false, "", fmt.Errorf("%w: --asset %s has no transfers in the graph", errUsage, flag)
+		}
+		return true, a, nil
+	}
+	if g.HasUSD() || g.NumAssets() <= 1 {
+		return false, "", nil
+	}
+	sent := map[string]bool{}
+	for _, s := range seeds {
+		var edges []uint32
+		if s.Address != "" {
+			id, _ := g.Lookup(s.Address)
+			edges = g.Out(id)
+		} else if tx, ok := g.LookupTx(s.Tx); ok {
+			edges = g.TxEdges(tx)
+		}
+		for _, e := range edges {
+			sent[g.AssetOf(e)] = true
+		}
+	}
+	if len(sent) == 1 {
+		for a := range sent {
+			return true, a, nil
+		}
+	}
+	return true, "", nil
 }
 
 // firstSeedTime is the time of the first transfer a seed address sends.

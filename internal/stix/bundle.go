@@ -188,7 +188,10 @@ func (b *BundleReader) start() error {
 			if t != json.Delim('[') {
 				return errors.New(`bundle property "objects" must be a list`)
 			}
-			if single != nil && !isBundleType(single) {
+			// Key order is free in JSON: "type" may come after "objects"
+			// (json.Marshal of a map sorts it there); restOfBundle checks
+			// it then.
+			if _, typed := single["type"]; typed && !isBundleType(single) {
 				return errors.New(`an "objects" list outside a bundle`)
 			}
 			b.state = 1
@@ -256,6 +259,9 @@ func (b *BundleReader) restOfBundle() error {
 			return fmt.Errorf("property %q: %w", key, b.wrap(err))
 		}
 		b.cr.limit = 0
+		if key == "type" && !isBundleType(map[string]json.RawMessage{"type": v}) {
+			return errors.New(`an "objects" list outside a bundle`)
+		}
 		b.noteBundleProp(key, v)
 	}
 	if _, err := b.dec.Token(); err != nil {

@@ -154,6 +154,8 @@ func TestBundleReaderShapes(t *testing.T) {
 		{"bundle without objects", `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}`, 0, ""},
 		{"empty bundle", `{"type":"bundle","objects":[]}`, 0, ""},
 		{"objects first", `{"objects":[` + urlObj(0) + `],"type":"bundle"}`, 1, ""},
+		{"sorted keys (json.Marshal of a map)", `{"id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[` + urlObj(0) + `],"type":"bundle"}`, 1, ""},
+		{"objects then a non-bundle type", `{"id":"x","objects":[` + urlObj(0) + `],"type":"report"}`, 1, "outside a bundle"},
 		{"empty input", "", 0, "empty input"},
 		{"whitespace", " \n\t", 0, "empty input"},
 		{"string", `"bundle"`, 0, "expected a STIX bundle"},

@@ -254,6 +254,22 @@ func (g *Graph) bigAmount(i uint64) Amount {
 	return a
 }
 
+// AssetIndex returns the number of edge e's asset (0 is the native coin).
+func (g *Graph) AssetIndex(e uint32) uint32 { return g.amtHi[e] >> amtHiBits }
+
+// LookupAsset returns the number of an asset ("" for the native coin).
+func (g *Graph) LookupAsset(name string) (uint32, bool) {
+	for i := 0; i+1 < len(g.assetOff); i++ {
+		if string(g.assets[g.assetOff[i]:g.assetOff[i+1]]) == name {
+			return uint32(i), true
+		}
+	}
+	return 0, false
+}
+
+// NumAssets returns the number of distinct assets, the native coin included.
+func (g *Graph) NumAssets() int { return len(g.assetOff) - 1 }
+
 // AssetOf returns the asset of edge e: "" for the native coin.
 func (g *Graph) AssetOf(e uint32) string {
 	a := g.amtHi[e] >> amtHiBits

@@ -6,12 +6,17 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 )
 
+// other reports whether edge e is outside the traced asset.
+func (t *tracer) other(e uint32) bool { return t.filter && t.g.AssetIndex(e) != t.aid }
+
 // seedSchedule returns the seed edges in stream order, so the models can
 // handle them at their place in time with one comparison per edge.
 func (t *tracer) seedSchedule() []uint32 {
 	s := make([]uint32, 0, len(t.seedEdge)+1)
 	for e := range t.seedEdge {
-		s = append(s, e)
+		if !t.other(e) {
+			s = append(s, e)
+		}
 	}
 	slices.Sort(s)
 	return append(s, graph.NoTx) // sentinel past every edge
@@ -46,7 +51,7 @@ func (t *tracer) poison(start, end uint32) {
 			continue
 		}
 		h := hops[from[i]]
-		if h >= maxH { // untainted, a terminal, or at the hop limit
+		if h >= maxH || t.other(i) { // untainted, a terminal, at the hop limit, or another asset
 			continue
 		}
 		v := to[i]
@@ -86,7 +91,7 @@ func (t *tracer) reachStream(start, end uint32) {
 		u, v := from[i], to[i]
 		// Branch once, on "sender passes taint and receiver has none",
 		// which is rare once taint has spread and predictable before.
-		if (prop[u>>6]>>(u&63))&^(seen[v>>6]>>(v&63))&1 == 0 {
+		if (prop[u>>6]>>(u&63))&^(seen[v>>6]>>(v&63))&1 == 0 || t.other(i) {
 			continue
 		}
 		if minV > 0 {
@@ -145,7 +150,7 @@ func (t *tracer) poisonAmount(v graph.NodeID) float64 {
 			sum += t.g.Value(e)
 			continue
 		}
-		if e < t.start || e >= t.end {
+		if e < t.start || e >= t.end || t.other(e) {
 			continue
 		}
 		u := t.g.From(e)
@@ -164,7 +169,7 @@ func (t *tracer) sent() {
 	for u := range t.source {
 		var s float64
 		for _, e := range t.g.Out(u) {
-			if e >= t.start && e < t.end {
+			if e >= t.start && e < t.end && !t.other(e) {
 				s += t.g.Value(e)
 			}
 		}
@@ -191,10 +196,14 @@ func (t *tracer) balanceBefore(v graph.NodeID, i uint32) float64 {
 		case ea == graph.NoTx && ec == graph.NoTx:
 			return b
 		case ea <= ec:
-			b += t.g.Value(ea)
+			if !t.other(ea) {
+				b += t.g.Value(ea)
+			}
 			a++
 		default:
-			b = max(0, b-t.g.Value(ec))
+			if !t.other(ec) {
+				b = max(0, b-t.g.Value(ec))
+			}
 			c++
 		}
 	}
@@ -219,8 +228,8 @@ func (t *tracer) haircut(start, end uint32) {
 	k := 0
 	for i := start; i < end; i++ {
 		u, v := from[i], to[i]
-		if seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k] {
-			continue // neither end tainted: the common case, decided in cache
+		if (seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k]) || t.other(i) {
+			continue // neither end tainted (the common case, decided in cache), or another asset
 		}
 		hu, hv := hops[u], hops[v]
 		if i == seeds[k] {
@@ -385,8 +394,8 @@ func (t *tracer) fifo(start, end uint32) {
 	k := 0
 	for i := start; i < end; i++ {
 		u, v := from[i], to[i]
-		if seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k] {
-			continue // neither end tainted: the common case, decided in cache
+		if (seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k]) || t.other(i) {
+			continue // neither end tainted (the common case, decided in cache), or another asset
 		}
 		hu, hv := hops[u], hops[v]
 		if i == seeds[k] {
@@ -444,6 +453,9 @@ func (t *tracer) reach() {
 	hops, maxH, minV := t.hops, t.maxHops, t.opt.MinValue
 	queue := slices.Clone(t.order)
 	for e := range t.seedEdge {
+		if t.other(e) {
+			continue
+		}
 		v, _ := t.seedArrive(e)
 		queue = append(queue, v)
 	}
@@ -456,6 +468,9 @@ func (t *tracer) reach() {
 		}
 		for _, e := range t.g.Out(u) {
 			t.scanned++
+			if t.other(e) {
+				continue
+			}
 			x := t.g.Value(e)
 			if x < minV {
 				t.dropped += x

@@ -131,6 +131,11 @@ type Options struct {
 	// Shortfall says what a payment beyond an address's visible balance
 	// carries (haircut and FIFO).
 	Shortfall Shortfall
+	// OneAsset restricts the trace to transfers of Asset ("" the native
+	// coin, else a token contract). Without USD values, amounts of
+	// different assets are not comparable, so a trace follows one.
+	OneAsset bool
+	Asset    string
 }
 
 // Shortfall is the rule for payments the graph cannot cover: the address
@@ -259,6 +264,13 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("the %s model needs timestamps, which this graph lacks; use poison", opt.Model)
 	}
 	t := newTracer(g, opt)
+	if opt.OneAsset {
+		aid, ok := g.LookupAsset(opt.Asset)
+		if !ok {
+			return nil, fmt.Errorf("asset %q has no transfers in the graph", opt.Asset)
+		}
+		t.filter, t.aid = true, aid
+	}
 	start, end := uint32(0), uint32(g.NumEdges())
 	if g.Timed() {
 		start = g.FirstAt(opt.Start)
@@ -333,6 +345,8 @@ type tracer struct {
 	// Bitsets over nodes: tainted; tainted and passing taint on (not a
 	// terminal); terminal services. 2 million nodes take 250 KB each.
 	seen, prop, term []uint64
+	filter           bool // only edges of asset aid
+	aid              uint32
 	start            uint32 // the window of edges traced
 	end              uint32
 

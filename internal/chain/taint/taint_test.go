@@ -364,3 +364,38 @@ func TestRandomGraphsAgree(t *testing.T) {
 		}
 	}
 }
+
+// A trace restricted to one asset ignores the others: base units of ETH
+// and of a token are not comparable.
+func TestOneAsset(t *testing.T) {
+	b := graph.NewBuilder()
+	add := func(ts int64, from, to, asset string, v uint64) {
+		if err := b.Add(graph.Transfer{Time: ts, From: from, To: to, Asset: asset, Amount: graph.AmountFromUint64(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(1, "S", "T", "", 100)
+	add(2, "T", "A", "", 100)
+	add(3, "T", "B", "0xusdt", 5000) // T's tokens are not the stolen ether
+	add(4, "S", "C", "0xusdt", 7)
+	g := b.Build()
+	for _, m := range []Model{Poison, Haircut, FIFO} {
+		r, err := Trace(g, []Seed{{Address: "S"}}, Options{Model: m, OneAsset: true, Asset: ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := amounts(r, "T", "A", "B", "C"); !near(got, map[string]float64{"T": 100, "A": 100}) {
+			t.Errorf("%s native: %v", m, got)
+		}
+		r, err = Trace(g, []Seed{{Address: "S"}}, Options{Model: m, OneAsset: true, Asset: "0xusdt"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := amounts(r, "T", "A", "B", "C"); !near(got, map[string]float64{"C": 7}) {
+			t.Errorf("%s token: %v", m, got)
+		}
+	}
+	if _, err := Trace(g, []Seed{{Address: "S"}}, Options{OneAsset: true, Asset: "0xdai"}); err == nil {
+		t.Error("unknown asset accepted")
+	}
+}

@@ -1,11 +1,33 @@
-package ethrpc
+package chaintest
 
 import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 )
+
+// TransferTopic is topic 0 of the ERC-20 and ERC-721 Transfer event:
+// keccak256("Transfer(address,address,uint256)").
+var TransferTopic = "0x" + hex.EncodeToString(crypto.Keccak256([]byte("Transfer(address,address,uint256)")))
+
+// TokenGas is the gas limit the story gives token calls: newer forks price
+// the creation of a storage slot far above the Yellow Paper's 20,000.
+const TokenGas = 1_000_000
+
+// TokenTransfer is the call data of transfer(to, amount).
+func TokenTransfer(to common.Address, amount *big.Int) []byte {
+	return callData(selTransfer, to[:], amount.Bytes())
+}
+
+// TokenNFTTransfer is the call data of the token's transferFrom(from, to,
+// id), which only emits an ERC-721-shaped Transfer.
+func TokenNFTTransfer(from, to common.Address, id int64) []byte {
+	return callData(selTransferFrom, from[:], to[:], big.NewInt(id).Bytes())
+}
 
 // There is no Solidity compiler here, so the test token is assembled by
 // hand. It keeps balances in storage slot = holder address and has two
@@ -174,9 +196,9 @@ func tokenRuntime() []byte {
 	return a.bytes()
 }
 
-// tokenInit returns the deployment code: mint supply to the deployer, then
+// TokenInit returns the deployment code: mint supply to the deployer, then
 // return the runtime code that follows the init code.
-func tokenInit(supply *big.Int) []byte {
+func TokenInit(supply *big.Int) []byte {
 	runtime := tokenRuntime()
 	s := supply.FillBytes(make([]byte, 32))
 	build := func(initLen int) []byte {
