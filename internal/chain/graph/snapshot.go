@@ -11,7 +11,7 @@ import (
 	"unsafe"
 )
 
-// Snapshot format, version 1. Little-endian throughout:
+// Snapshot format, version 2 (2 added the label sections). Little-endian throughout:
 //
 //	header   magic "BWKGRAPH", version u32, flags u32, then nsections × {offset u64, length u64},
 //	         then a CRC-32C of everything before it (u32), padded to 64 bytes
@@ -23,7 +23,7 @@ import (
 // only when a trace touches them.
 const (
 	snapMagic   = "BWKGRAPH"
-	snapVersion = 1
+	snapVersion = 2
 	align       = 64
 )
 

@@ -78,20 +78,44 @@ func (t *tracer) poison(start, end uint32) {
 // over the edge stream, testing bits in two bitsets that stay in the core's
 // cache. Hop counts are those of the path that first brought the taint.
 func (t *tracer) reachStream(start, end uint32) {
+	// The stream is cut at the seed transfers, so the inner loop is a
+	// plain range over the two columns with nothing else to compare.
+	pos := start
+	for _, se := range t.seedSchedule() {
+		stop := min(se, end)
+		if stop > pos {
+			t.reachRange(pos, stop)
+		}
+		if se >= end {
+			break
+		}
+		if se >= pos {
+			t.seedArrive(se)
+			pos = se + 1
+		}
+	}
+	t.scanned = int64(end - start)
+	t.sent()
+}
+
+func (t *tracer) reachRange(a, b uint32) {
 	from, to, _ := t.g.Stream()
-	seen, prop, term, via, minV := t.seen, t.prop, t.term, t.via, t.opt.MinValue
-	seeds := t.seedSchedule()
-	k := 0
-	for i := start; i < end; i++ {
-		if i == seeds[k] {
-			k++
-			t.seedArrive(i)
+	from = from[a:b]
+	to = to[a:b]
+	to = to[:len(from)]
+	seen, term, via, minV := t.seen, t.term, t.via, t.opt.MinValue
+	for j, u := range from {
+		v := to[j]
+		// Branch once, on "sender tainted and receiver not", which is
+		// rare once taint has spread and predictable before. One bitset
+		// for both ends keeps the working set in the core's cache;
+		// terminals (tainted but passing nothing on) are few and checked
+		// after.
+		if (seen[u>>6]>>(u&63))&^(seen[v>>6]>>(v&63))&1 == 0 {
 			continue
 		}
-		u, v := from[i], to[i]
-		// Branch once, on "sender passes taint and receiver has none",
-		// which is rare once taint has spread and predictable before.
-		if (prop[u>>6]>>(u&63))&^(seen[v>>6]>>(v&63))&1 == 0 || t.other(i) {
+		i := a + uint32(j)
+		if term[u>>6]&(1<<(u&63)) != 0 && t.hops[u] == stopped || t.other(i) {
 			continue
 		}
 		if minV > 0 {
@@ -106,12 +130,9 @@ func (t *tracer) reachStream(start, end uint32) {
 			continue
 		}
 		seen[w] |= bit
-		prop[w] |= bit
 		via[v] = i
 		t.order = append(t.order, v)
 	}
-	t.scanned = int64(end - start)
-	t.sent()
 }
 
 // tainted reports whether taint reached v.

@@ -312,11 +312,12 @@ func TestRandomGraphsAgree(t *testing.T) {
 		b.Add(graph.Transfer{From: "n0", To: "n1", Time: 1, Amount: graph.AmountFromUint64(1)})
 		g := b.Build()
 		seed := []Seed{{Address: "n0"}}
-		fast, err := Trace(g, seed, Options{Model: Poison, MaxHops: Unlimited})
+		labels := map[string]Label{"n5": {Kind: "exchange", Name: "X"}}
+		fast, err := Trace(g, seed, Options{Model: Poison, MaxHops: Unlimited, Labels: labels})
 		if err != nil {
 			t.Fatal(err)
 		}
-		slow, err := Trace(g, seed, Options{Model: Poison, MaxHops: MaxHopsLimit})
+		slow, err := Trace(g, seed, Options{Model: Poison, MaxHops: MaxHopsLimit, Labels: labels})
 		if err != nil {
 			t.Fatal(err)
 		}
