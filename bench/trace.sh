@@ -16,7 +16,9 @@ if [ ! -s "$out/pa-$n-$m.snap" ]; then
 fi
 ig=$(/usr/bin/python3 bench/igraph_bfs.py "$out/pa-$n-$m.txt" "$runs")
 echo "$ig"
-bw=$(bench/out/tracebench -snapshot "$out/pa-$n-$m.snap" -runs "$runs" -hops -1)
+bw=$(bench/out/tracebench -snapshot "$out/pa-$n-$m.snap" -runs "$runs" -hops -1 -models poison)
+bw="$bw
+$(bench/out/tracebench -snapshot "$out/pa-$n-$m.snap" -runs "$runs" -hops -1 -min 1e16 -clean-shortfall -models haircut,fifo | tail -n2)"
 echo "$bw"
 bw10=$(bench/out/tracebench -snapshot "$out/pa-$n-$m.snap" -runs "$runs" -hops 10 -models poison | tail -n1)
 echo "hops≤10: $bw10"

@@ -28,6 +28,7 @@ func main() {
 	minValue := flag.Float64("min", 0, "minimum taint value")
 	hops := flag.Int("hops", taint.MaxHopsLimit, "maximum hops")
 	openOnly := flag.Bool("open-only", false, "only time opening the snapshot")
+	clean := flag.Bool("clean-shortfall", false, "haircut/FIFO: payments beyond the visible balance are clean (generated graphs have no balance-consistent amounts)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -59,7 +60,11 @@ func main() {
 		var r *taint.Result
 		for range *runs {
 			s := time.Now()
-			r, err = taint.Trace(g, []taint.Seed{{Address: seed}}, taint.Options{Model: m, MaxHops: *hops, MinValue: *minValue})
+			opt := taint.Options{Model: m, MaxHops: *hops, MinValue: *minValue}
+			if *clean {
+				opt.Shortfall = taint.Clean
+			}
+			r, err = taint.Trace(g, []taint.Seed{{Address: seed}}, opt)
 			if err != nil {
 				log.Fatal(err)
 			}
