@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/stix"
@@ -78,10 +77,7 @@ type Service struct {
 	s     Store
 	now   func() time.Time
 	audit *auditor
-
-	mu         sync.Mutex
-	identities map[string]string // org identity → org name, for created_by_ref checks
-	identAt    time.Time
+	cache policyCache
 }
 
 // New returns the access service over s.
@@ -118,6 +114,7 @@ func (a *Service) NewToken(ctx context.Context, org string, expires time.Time) (
 
 // hashToken: tokens are 256 random bits, so a plain SHA-256 is enough to
 // make a stolen database useless (no password-style stretching needed).
+// Authenticate hashes the same way.
 func hashToken(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
@@ -132,32 +129,54 @@ func (a *Service) Authenticate(ctx context.Context, secret string) (Viewer, erro
 	if secret == "" || len(secret) > maxTokenLen {
 		return Viewer{}, ErrUnauthenticated
 	}
-	t, err := a.s.TokenByHash(ctx, hashToken(secret))
-	if errors.Is(err, store.ErrNotFound) {
+	h := sha256.Sum256([]byte(secret))
+	gen, cacheable := a.generation(ctx)
+	e, ok := authEntry{}, false
+	if cacheable {
+		e, ok = a.cache.token(gen, h)
+	}
+	if !ok {
+		t, err := a.s.TokenByHash(ctx, h[:])
+		if errors.Is(err, store.ErrNotFound) {
+			return Viewer{}, ErrUnauthenticated
+		}
+		if err != nil {
+			return Viewer{}, fmt.Errorf("authenticating: %w", err)
+		}
+		o, err := a.s.Org(ctx, t.Org)
+		if errors.Is(err, store.ErrNotFound) {
+			return Viewer{}, ErrUnauthenticated
+		}
+		if err != nil {
+			return Viewer{}, fmt.Errorf("authenticating: %w", err)
+		}
+		e = authEntry{org: o, expires: t.Expires, revoked: t.Revoked}
+		if cacheable {
+			a.cache.putToken(gen, h, e)
+		}
+	}
+	if e.revoked || (!e.expires.IsZero() && !a.now().Before(e.expires)) {
 		return Viewer{}, ErrUnauthenticated
 	}
-	if err != nil {
-		return Viewer{}, fmt.Errorf("authenticating: %w", err)
-	}
-	if t.Revoked || (!t.Expires.IsZero() && !a.now().Before(t.Expires)) {
-		return Viewer{}, ErrUnauthenticated
-	}
-	o, err := a.s.Org(ctx, t.Org)
-	if errors.Is(err, store.ErrNotFound) {
-		return Viewer{}, ErrUnauthenticated
-	}
-	if err != nil {
-		return Viewer{}, fmt.Errorf("authenticating: %w", err)
-	}
-	return Viewer{Org: o}, nil
+	return Viewer{Org: e.org}, nil
 }
 
 // Collections lists the collections the viewer may read or write, in
 // creation order.
 func (a *Service) Collections(ctx context.Context, v Viewer) ([]CollectionAccess, error) {
-	all, err := a.s.ListCollections(ctx)
-	if err != nil {
-		return nil, err
+	gen, cacheable := a.generation(ctx)
+	all, ok := []store.Collection(nil), false
+	if cacheable {
+		all, ok = a.cache.collections(gen)
+	}
+	if !ok {
+		var err error
+		if all, err = a.s.ListCollections(ctx); err != nil {
+			return nil, err
+		}
+		if cacheable {
+			a.cache.putCollections(gen, all)
+		}
 	}
 	grants, err := a.grants(ctx, v)
 	if err != nil {
@@ -176,9 +195,19 @@ func (a *Service) Collections(ctx context.Context, v Viewer) ([]CollectionAccess
 // Collection finds one collection by id as the viewer sees it; ErrNotFound
 // when it does not exist or the viewer has no access to it.
 func (a *Service) Collection(ctx context.Context, v Viewer, id string) (CollectionAccess, error) {
-	c, err := a.s.Collection(ctx, id)
-	if err != nil {
-		return CollectionAccess{}, err
+	gen, cacheable := a.generation(ctx)
+	c, ok := store.Collection{}, false
+	if cacheable {
+		c, ok = a.cache.collection(gen, id)
+	}
+	if !ok {
+		var err error
+		if c, err = a.s.Collection(ctx, id); err != nil {
+			return CollectionAccess{}, err
+		}
+		if cacheable {
+			a.cache.putCollection(gen, id, c)
+		}
 	}
 	grants, err := a.grants(ctx, v)
 	if err != nil {
@@ -191,9 +220,17 @@ func (a *Service) Collection(ctx context.Context, v Viewer, id string) (Collecti
 	return ca, nil
 }
 
+// grants maps the viewer's grants by collection id. The map may be shared
+// through the cache: callers only read it.
 func (a *Service) grants(ctx context.Context, v Viewer) (map[string]store.Grant, error) {
 	if v.Anonymous || v.Org.ID == "" {
 		return nil, nil
+	}
+	gen, cacheable := a.generation(ctx)
+	if cacheable {
+		if m, ok := a.cache.grantsOf(gen, v.Org.ID); ok {
+			return m, nil
+		}
 	}
 	gs, err := a.s.Grants(ctx, v.Org.ID)
 	if err != nil {
@@ -202,6 +239,9 @@ func (a *Service) grants(ctx context.Context, v Viewer) (map[string]store.Grant,
 	m := make(map[string]store.Grant, len(gs))
 	for _, g := range gs {
 		m[g.Collection] = g
+	}
+	if cacheable {
+		a.cache.putGrants(gen, v.Org.ID, m)
 	}
 	return m, nil
 }
@@ -278,6 +318,46 @@ func (a *Service) Query(ctx context.Context, v Viewer, q store.Query, action str
 	}
 	if action != "" {
 		a.audit.add(store.AuditEntry{Org: v.Name(), Action: action, Collection: sq.Collection, Count: len(page.Records)})
+	}
+	return page, nil
+}
+
+// rawQuerier is an optional store capability (sqlstore has it): a
+// collection query that hands over each record's stored JSON instead of
+// decoding it.
+type rawQuerier interface {
+	QueryRaw(ctx context.Context, q store.Query, each func(dateAdded time.Time, raw []byte) error) (store.Page, error)
+}
+
+// QueryRaw runs a collection query as the viewer, exactly as Query scopes
+// it, for read paths that pass stored objects on untouched (TAXII
+// envelopes): each visible record's date_added and stored JSON go to each,
+// in date_added order, and raw is valid only during that call. The page
+// returned has More and Next but no Records.
+func (a *Service) QueryRaw(ctx context.Context, v Viewer, q store.Query, action string, each func(dateAdded time.Time, raw []byte) error) (store.Page, error) {
+	sq, err := a.Scope(ctx, v, q)
+	if err != nil {
+		return store.Page{}, err
+	}
+	n := 0
+	count := func(t time.Time, raw []byte) error { n++; return each(t, raw) }
+	var page store.Page
+	if rq, ok := a.s.(rawQuerier); ok {
+		page, err = rq.QueryRaw(ctx, sq, count)
+	} else {
+		page, err = a.s.Query(ctx, sq)
+		for _, rec := range page.Records {
+			if err == nil {
+				err = count(rec.DateAdded, rec.Object.Raw)
+			}
+		}
+		page.Records = nil
+	}
+	if err != nil {
+		return store.Page{}, err
+	}
+	if action != "" {
+		a.audit.add(store.AuditEntry{Org: v.Name(), Action: action, Collection: sq.Collection, Count: n})
 	}
 	return page, nil
 }
@@ -376,12 +456,13 @@ func (a *Service) Remove(ctx context.Context, v Viewer, collection, id string, v
 }
 
 // orgIdentities maps the identity ids of registered organisations to their
-// names, refreshed every few seconds.
+// names.
 func (a *Service) orgIdentities(ctx context.Context) (map[string]string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.identities != nil && a.now().Sub(a.identAt) < 5*time.Second {
-		return a.identities, nil
+	gen, cacheable := a.generation(ctx)
+	if cacheable {
+		if m, ok := a.cache.identities(gen); ok {
+			return m, nil
+		}
 	}
 	orgs, err := a.s.ListOrgs(ctx)
 	if err != nil {
@@ -391,7 +472,9 @@ func (a *Service) orgIdentities(ctx context.Context) (map[string]string, error) 
 	for _, o := range orgs {
 		m[o.Identity] = o.Name
 	}
-	a.identities, a.identAt = m, a.now()
+	if cacheable {
+		a.cache.putIdentities(gen, m)
+	}
 	return m, nil
 }
 

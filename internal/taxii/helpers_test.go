@@ -28,6 +28,7 @@ const root = "/taxii2/api/"
 // hub is a test server over a fresh SQLite store.
 type hub struct {
 	t      *testing.T
+	path   string // the database file
 	st     *sqlstore.Store
 	svc    *access.Service
 	h      http.Handler
@@ -56,7 +57,8 @@ func (c *clock) add(d time.Duration) {
 
 func newHub(t *testing.T, opts Options) *hub {
 	t.Helper()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	path := filepath.Join(t.TempDir(), "hub.db")
+	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func newHub(t *testing.T, opts Options) *hub {
 	}
 	svc := access.New(st)
 	return &hub{
-		t: t, st: st, svc: svc, h: New(svc, opts), clock: c,
+		t: t, path: path, st: st, svc: svc, h: New(svc, opts), clock: c,
 		orgs: map[string]store.Org{}, tokens: map[string]string{}, colls: map[string]store.Collection{},
 	}
 }

@@ -1,11 +1,10 @@
 package taxii
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
+	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/access"
 	"github.com/bulwark-intel/bulwark/internal/stix"
@@ -26,16 +25,9 @@ type page struct {
 // selector: each returns its first limit records after the position, so the
 // first limit of their union are among them.
 func (s *server) run(r *http.Request, v access.Viewer, coll, endpoint string, f filters, action string) (page, error) {
-	bind := viewerKey(v) + "\x00" + endpoint + "\x00" + coll + "\x00" + f.key()
-	after := f.addedAfter
-	if f.next != "" {
-		pos, err := s.tokens.verify(f.next, bind)
-		if err != nil {
-			return page{}, err
-		}
-		if pos.After(after) {
-			after = pos
-		}
+	bind, after, err := s.position(v, coll, endpoint, f)
+	if err != nil {
+		return page{}, err
 	}
 	var out page
 	for i, sel := range f.version.selectors() {
@@ -70,6 +62,24 @@ func (s *server) run(r *http.Request, v access.Viewer, coll, endpoint string, f 
 	return out, nil
 }
 
+// position binds a request's next tokens to the viewer, the endpoint, the
+// collection and the filters, and returns where its page starts: after
+// added_after and after the position a valid next token carries.
+func (s *server) position(v access.Viewer, coll, endpoint string, f filters) (bind string, after time.Time, err error) {
+	bind = viewerKey(v) + "\x00" + endpoint + "\x00" + coll + "\x00" + f.key()
+	after = f.addedAfter
+	if f.next != "" {
+		pos, err := s.tokens.verify(f.next, bind)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		if pos.After(after) {
+			after = pos
+		}
+	}
+	return bind, after, nil
+}
+
 func viewerKey(v access.Viewer) string {
 	if v.Anonymous || v.Org.ID == "" {
 		return "anonymous"
@@ -84,38 +94,6 @@ func dateHeaders(w http.ResponseWriter, recs []store.Record) {
 	}
 	w.Header().Set("X-TAXII-Date-Added-First", stix.FormatTAXII(recs[0].DateAdded))
 	w.Header().Set("X-TAXII-Date-Added-Last", stix.FormatTAXII(recs[len(recs)-1].DateAdded))
-}
-
-// writeEnvelope writes an envelope (§3.7) from stored raw JSON without
-// re-encoding the objects. An empty result is the empty envelope {}.
-func writeEnvelope(w http.ResponseWriter, p page) {
-	var buf bytes.Buffer
-	n := 0
-	for _, rec := range p.recs {
-		n += len(rec.Object.Raw) + 1
-	}
-	buf.Grow(n + 128)
-	buf.WriteByte('{')
-	if len(p.recs) > 0 || p.more {
-		buf.WriteString(`"more":` + strconv.FormatBool(p.more))
-		if p.next != "" {
-			buf.WriteString(`,"next":`)
-			jsonString(&buf, p.next)
-		}
-	}
-	if len(p.recs) > 0 {
-		buf.WriteString(`,"objects":[`)
-		for i, rec := range p.recs {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.Write(rec.Object.Raw)
-		}
-		buf.WriteByte(']')
-	}
-	buf.WriteByte('}')
-	dateHeaders(w, p.recs)
-	writeRaw(w, http.StatusOK, buf.Bytes())
 }
 
 // objects answers GET and POST {root}/collections/{id}/objects/ (§5.4, §5.5).
@@ -133,12 +111,13 @@ func (s *server) objects(w http.ResponseWriter, r *http.Request, v access.Viewer
 	if !ok {
 		return
 	}
-	p, err := s.run(r, v, ca.ID, "objects", f, "taxii.objects")
+	p, err := s.runRaw(r, v, ca.ID, "objects", f, "taxii.objects")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeEnvelope(w, p)
+	defer p.release()
+	p.write(w)
 }
 
 // manifest answers GET {root}/collections/{id}/manifest/ (§5.3). The
@@ -222,16 +201,17 @@ func (s *server) object(w http.ResponseWriter, r *http.Request, v access.Viewer)
 		return
 	}
 	f.ids = []string{id}
-	p, err := s.run(r, v, ca.ID, "object", f, "taxii.object")
+	p, err := s.runRaw(r, v, ca.ID, "object", f, "taxii.object")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if len(p.recs) == 0 && f.next == "" && f.addedAfter.IsZero() {
+	defer p.release()
+	if len(p.items) == 0 && f.next == "" && f.addedAfter.IsZero() {
 		writeError(w, http.StatusNotFound, "Not found", "no such object, or no such version of it")
 		return
 	}
-	writeEnvelope(w, p)
+	p.write(w)
 }
 
 // versions answers GET {root}/collections/{id}/objects/{object-id}/versions/

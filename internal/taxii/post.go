@@ -17,6 +17,8 @@ import (
 
 // statusResource is the TAXII status resource (§4.3.1). Writes are done
 // when the POST returns, so status is always complete and nothing pends.
+// Statuses are kept in the store (access.Service.SaveStatus), or in memory
+// (statusStore) when the store cannot keep them.
 type statusResource struct {
 	ID               string          `json:"id"`
 	Status           string          `json:"status"`
@@ -131,8 +133,29 @@ func (s *server) post(w http.ResponseWriter, r *http.Request, v access.Viewer) {
 		return
 	}
 	st.raw = raw
-	s.statuses.add(st)
+	s.keepStatus(r, v, st)
 	writeRaw(w, http.StatusAccepted, raw)
+}
+
+// keepStatus keeps a status in the store, where it survives a restart, or
+// in memory when the store cannot keep statuses (or failed to: the objects
+// are stored, so the client still gets its status). Statuses past their
+// TTL are deleted from the store at most once a minute.
+func (s *server) keepStatus(r *http.Request, v access.Viewer, st *statusResource) {
+	err := s.svc.SaveStatus(r.Context(), v, st.ID, st.at, st.raw)
+	if err == nil {
+		now := s.opt.Now()
+		if last := s.statusSweep.Load(); now.Unix()-last >= 60 && s.statusSweep.CompareAndSwap(last, now.Unix()) {
+			if _, err := s.svc.ExpireStatuses(r.Context(), now.Add(-s.opt.StatusTTL)); err != nil {
+				s.log.Warn("expiring TAXII statuses", "err", err)
+			}
+		}
+		return
+	}
+	if !errors.Is(err, access.ErrNoStatusStore) {
+		s.log.Warn("keeping a TAXII status in the store failed; keeping it in memory", "status", st.ID, "err", err)
+	}
+	s.statuses.add(st)
 }
 
 // versionOf salvages the version of an object that failed to decode.
@@ -158,12 +181,20 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, v access.Viewer)
 	if !noParams(w, r) {
 		return
 	}
-	st := s.statuses.get(r.PathValue("status"))
-	if st == nil || v.Anonymous || st.owner != viewerKey(v) {
-		writeError(w, http.StatusNotFound, "Not found", "no such status, or it has expired")
+	id := r.PathValue("status")
+	if st := s.statuses.get(id); st != nil && !v.Anonymous && st.owner == viewerKey(v) {
+		writeRaw(w, http.StatusOK, st.raw)
 		return
 	}
-	writeRaw(w, http.StatusOK, st.raw)
+	body, err := s.svc.Status(r.Context(), v, id, s.opt.Now().Add(-s.opt.StatusTTL))
+	switch {
+	case err == nil:
+		writeRaw(w, http.StatusOK, body)
+	case errors.Is(err, access.ErrNotFound), errors.Is(err, access.ErrNoStatusStore):
+		writeError(w, http.StatusNotFound, "Not found", "no such status, or it has expired")
+	default:
+		s.fail(w, r, err)
+	}
 }
 
 // statusStore keeps statuses in memory for their TTL, bounded by the

@@ -3,11 +3,14 @@
 // objects (GET, POST), object by id (GET, DELETE) and versions.
 //
 // It is built only on internal/access: every read goes through
-// access.Service.Query, which pushes the collection grant, the viewer's TLP
-// clearance and the TLP:RED recipients into the store query, so limits,
-// "more", "next" and the X-TAXII-Date-Added headers are computed over the
-// objects the viewer may see and nothing else. Writes go through
-// access.Service.Put and deletes through access.Service.Remove.
+// access.Service.Query (or QueryRaw, which hands over stored JSON for the
+// envelopes of the objects endpoints), which pushes the collection grant,
+// the viewer's TLP clearance and the TLP:RED recipients into the store
+// query, so limits, "more", "next" and the X-TAXII-Date-Added headers are
+// computed over the objects the viewer may see and nothing else. Writes go
+// through access.Service.Put and deletes through access.Service.Remove.
+// Each request runs under access.Service.WithRequest, so the caches below
+// access are checked against the store once per request.
 //
 // Paths end in '/'; the same paths without the trailing slash are served by
 // the same handlers (no redirect, so a POST is never turned into a GET by a
@@ -15,7 +18,6 @@
 package taxii
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +26,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/access"
@@ -53,9 +56,11 @@ type Options struct {
 	// (default 1000, at most store.MaxLimit).
 	MaxPageSize int
 	// StatusTTL is how long POST statuses stay readable (at least 24 h).
+	// They are kept in the store when it can, so they survive a restart.
 	StatusTTL time.Duration
-	// MaxStatusEntries bounds the per-object entries kept across all
-	// statuses (default 1,000,000); the oldest statuses are dropped first.
+	// MaxStatusEntries bounds the per-object entries of the statuses kept
+	// in memory, when the store cannot keep them (default 1,000,000); the
+	// oldest statuses are dropped first.
 	MaxStatusEntries int
 	// NextTTL is how long a "next" token stays valid (default 1 h).
 	NextTTL time.Duration
@@ -120,12 +125,13 @@ func slashed(p string) string {
 }
 
 type server struct {
-	svc      *access.Service
-	opt      Options
-	log      *slog.Logger
-	tokens   *tokenSigner
-	statuses *statusStore
-	throttle *throttle
+	svc         *access.Service
+	opt         Options
+	log         *slog.Logger
+	tokens      *tokenSigner
+	statuses    *statusStore
+	statusSweep atomic.Int64 // unix second of the last expiry of stored statuses
+	throttle    *throttle
 }
 
 // New returns the TAXII 2.1 server over the access service.
@@ -186,6 +192,9 @@ func (s *server) endpoint(h func(http.ResponseWriter, *http.Request, access.View
 			writeError(w, http.StatusNotAcceptable, "Not acceptable", "the Accept header names no TAXII 2.1 media type; send "+MediaType)
 			return
 		}
+		// One reading of the store's generations for the whole request
+		// (see access.Service.WithRequest).
+		r = r.WithContext(s.svc.WithRequest(r.Context()))
 		v, ok := s.authenticate(w, r)
 		if !ok {
 			return
@@ -406,10 +415,4 @@ func (s *server) readable(w http.ResponseWriter, r *http.Request, v access.Viewe
 		return ca, false
 	}
 	return ca, true
-}
-
-// jsonString quotes s for hand-built JSON.
-func jsonString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s)
-	buf.Write(b)
 }

@@ -33,7 +33,7 @@ func (s *Store) CreateOrg(ctx context.Context, o store.Org) (store.Org, error) {
 	if o.Created.IsZero() {
 		o.Created = s.now().UTC().Truncate(time.Microsecond)
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO orgs (id, name, identity, clearance, admin, created) VALUES (?, ?, ?, ?, ?, ?)`),
+	_, err := s.policyExec(ctx, `INSERT INTO orgs (id, name, identity, clearance, admin, created) VALUES (?, ?, ?, ?, ?, ?)`,
 		o.ID, o.Name, o.Identity, int(o.Clearance), boolInt(o.Admin), o.Created.UnixMicro())
 	if err != nil {
 		if s.d.IsUniqueViolation(err) {
@@ -99,7 +99,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	if !t.Expires.IsZero() {
 		exp = t.Expires.UnixMicro()
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO tokens (id, org, hash, created, expires, revoked) VALUES (?, ?, ?, ?, ?, ?)`),
+	_, err := s.policyExec(ctx, `INSERT INTO tokens (id, org, hash, created, expires, revoked) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Org, t.Hash, t.Created.UnixMicro(), exp, boolInt(t.Revoked))
 	if err != nil {
 		return fmt.Errorf("creating token: %w", err)
@@ -134,7 +134,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 
 // RevokeToken revokes a token by id.
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE tokens SET revoked = 1 WHERE id = ?`), id)
+	res, err := s.policyExec(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("revoking token: %w", err)
 	}
@@ -164,8 +164,8 @@ func (s *Store) ListTokens(ctx context.Context, org string) ([]store.Token, erro
 
 // SetGrant sets (replaces) an organisation's access to a collection.
 func (s *Store) SetGrant(ctx context.Context, g store.Grant) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO grants (coll, org, can_read, can_write) VALUES (?, ?, ?, ?)
-		ON CONFLICT (coll, org) DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write`),
+	_, err := s.policyExec(ctx, `INSERT INTO grants (coll, org, can_read, can_write) VALUES (?, ?, ?, ?)
+		ON CONFLICT (coll, org) DO UPDATE SET can_read = excluded.can_read, can_write = excluded.can_write`,
 		g.Collection, g.Org, boolInt(g.Read), boolInt(g.Write))
 	if err != nil {
 		return fmt.Errorf("granting %s on %s: %w", g.Org, g.Collection, err)
@@ -246,12 +246,26 @@ func (s *Store) Remove(ctx context.Context, collection, id string, v store.Versi
 	if err != nil {
 		return 0, err
 	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("removing %s from %s: %w", id, collection, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 	cond, args := versionCond(v, "m.coll")
 	q := `DELETE FROM memberships WHERE coll = ? AND obj IN (SELECT o.seq FROM objects o JOIN memberships m ON m.obj = o.seq AND m.coll = ? WHERE o.id = ?` + cond + `)`
-	res, err := s.db.ExecContext(ctx, s.q(q), append([]any{collSeq, collSeq, id}, args...)...)
+	res, err := tx.ExecContext(ctx, s.q(q), append([]any{collSeq, collSeq, id}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("removing %s from %s: %w", id, collection, err)
 	}
 	n, _ := res.RowsAffected()
+	if n == 0 {
+		return 0, nil
+	}
+	if err := s.collectionChanged(ctx, tx, collSeq); err != nil {
+		return 0, fmt.Errorf("removing %s from %s: %w", id, collection, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("removing %s from %s: %w", id, collection, err)
+	}
 	return int(n), nil
 }

@@ -206,6 +206,9 @@ func (s *Store) Put(ctx context.Context, collection string, items []store.PutIte
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE clock SET last_added = ? WHERE id = 1`), next-1); err != nil {
 			return res, fmt.Errorf("put: collection clock: %w", err)
 		}
+		if err := s.collectionChanged(ctx, tx, collSeq); err != nil {
+			return res, fmt.Errorf("put: %w", err)
+		}
 	}
 
 	if err := s.insertIndexes(ctx, tx, inserts, seqs); err != nil {

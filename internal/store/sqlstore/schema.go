@@ -11,6 +11,14 @@ package sqlstore
 //              from the one clock, across the store).
 // obj_values   normalised observable values an object version is about.
 // names        normalised names and aliases of an object version.
+// generations  one row: policy, raised in the same transaction as every
+//              change to organisations, tokens, grants or collections; and
+//              data, raised with every change to memberships (Put, Remove).
+//              A server's caches read both in one cheap query per request
+//              and so notice any process's change at once (generations.go).
+// collection_changes  per collection, raised with every change to its
+//              memberships: says which collection a data change touched.
+// statuses     TAXII status resources (opaque JSON) with their owner.
 // edges        relationships and embedded references of an object version.
 //
 // Index rows hang off object versions; queries join objects.latest = 1 to
@@ -34,6 +42,16 @@ func schema(d Dialect) []string {
 			last_added BIGINT NOT NULL
 		)`,
 		`INSERT INTO clock (id, last_added) VALUES (1, 0) ON CONFLICT DO NOTHING`,
+		`CREATE TABLE IF NOT EXISTS generations (
+			id INTEGER PRIMARY KEY,
+			policy BIGINT NOT NULL,
+			data BIGINT NOT NULL
+		)`,
+		`INSERT INTO generations (id, policy, data) VALUES (1, 0, 0) ON CONFLICT DO NOTHING`,
+		`CREATE TABLE IF NOT EXISTS collection_changes (
+			coll BIGINT PRIMARY KEY REFERENCES collections (seq),
+			generation BIGINT NOT NULL
+		)`,
 		`CREATE TABLE IF NOT EXISTS objects (
 			seq ` + d.Serial() + ` PRIMARY KEY,
 			id TEXT NOT NULL,
@@ -103,6 +121,13 @@ func schema(d Dialect) []string {
 			can_write INTEGER NOT NULL DEFAULT 0,
 			PRIMARY KEY (coll, org)
 		)`,
+		`CREATE TABLE IF NOT EXISTS statuses (
+			id TEXT PRIMARY KEY,
+			owner TEXT NOT NULL,
+			created BIGINT NOT NULL,
+			body ` + d.Blob() + ` NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS statuses_created ON statuses (created)`,
 		`CREATE TABLE IF NOT EXISTS audit (
 			seq ` + d.Serial() + ` PRIMARY KEY,
 			ts BIGINT NOT NULL,

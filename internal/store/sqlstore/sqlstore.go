@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,8 +42,15 @@ type Store struct {
 	db *sql.DB
 	d  Dialect
 	// now is the clock for date_added; tests may replace it.
-	now   func() time.Time
-	stmts stmtCache
+	now      func() time.Time
+	stmts    stmtCache
+	results  resultCache
+	collSeqs collNames
+	// bg is the context of background work (building cached lists); Close
+	// cancels it and waits for builds to stop.
+	bg     context.Context
+	stopBG context.CancelFunc
+	builds sync.WaitGroup
 }
 
 var _ store.Store = (*Store)(nil)
@@ -50,6 +58,8 @@ var _ store.Store = (*Store)(nil)
 // New prepares the schema and returns the store.
 func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	s := &Store{db: db, d: d, now: time.Now}
+	s.results.budget = defaultResultBytes
+	s.bg, s.stopBG = context.WithCancel(context.Background())
 	for _, q := range schema(d) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("creating %s schema: %w", d.Name(), err)
@@ -63,6 +73,8 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopBG()
+	s.builds.Wait()
 	s.closeStmts()
 	return s.db.Close()
 }
@@ -88,7 +100,7 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) (store
 	}
 	// Stored in microseconds: return what a later lookup will return.
 	c.Created = c.Created.UTC().Truncate(time.Microsecond)
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO collections (id, title, description, default_tlp, public, created) VALUES (?, ?, ?, ?, ?, ?)`),
+	_, err := s.policyExec(ctx, `INSERT INTO collections (id, title, description, default_tlp, public, created) VALUES (?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Title, c.Description, int(c.DefaultTLP), boolInt(c.Public), c.Created.UnixMicro())
 	if err != nil {
 		if s.d.IsUniqueViolation(err) {
