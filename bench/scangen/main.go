@@ -2,7 +2,8 @@
 // a list of domain indicators for the scan benchmark (bench/scan.sh):
 // -indicators domains under made-up TLD-like suffixes, -planted of them
 // queried somewhere in the log (sometimes as a subdomain), the rest of the
-// traffic unrelated names. Same seed, same bytes.
+// traffic unrelated names. Same seed, same bytes; the log does not depend
+// on -indicators.
 package main
 
 import (
@@ -21,7 +22,15 @@ func main() {
 	logPath := flag.String("log", "dns.json", "log file to write")
 	indPath := flag.String("out", "indicators.txt", "indicator file to write")
 	flag.Parse()
-	r := rand.New(rand.NewPCG(*seed, 7))
+	if *planted > *n {
+		*planted = *n
+	}
+	// The indicators and the log draw from two streams, so the log is the
+	// same whatever the number of indicators, and the first -planted
+	// indicators are the same names in every list.
+	ri := rand.New(rand.NewPCG(*seed, 7))
+	rl := rand.New(rand.NewPCG(*seed, 8))
+	r := ri
 	word := func(min, max int) string {
 		const letters = "abcdefghijklmnopqrstuvwxyz0123456789"
 		b := make([]byte, min+r.IntN(max-min+1))
@@ -49,6 +58,7 @@ func main() {
 	w.Flush()
 	f.Close()
 
+	r = rl
 	lf, err := os.Create(*logPath)
 	if err != nil {
 		panic(err)

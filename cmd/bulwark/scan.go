@@ -2,16 +2,21 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/detect"
 	"github.com/bulwark-intel/bulwark/internal/feed"
+	"github.com/bulwark-intel/bulwark/internal/feed/csvlist"
 	"github.com/bulwark-intel/bulwark/internal/sigma"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
@@ -19,7 +24,7 @@ import (
 )
 
 func init() {
-	register(command{name: "scan", usage: "scan logs for the store's indicators and Sigma rules: scan [--rules DIR] [--indicators FILE] PATH…", run: runScan})
+	register(command{name: "scan", usage: "scan logs for the store's indicators and Sigma rules: scan [--rules DIR] [--indicators FILE] [--follow] PATH…", run: runScan})
 }
 
 // multiFlag collects a repeated flag.
@@ -29,7 +34,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runScan(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "scan", "[--rules DIR]… [--indicators store|FILE]… [--format auto|jsonl|zeek|zeekjson|eve|winjson|csv|text] PATH…")
+	fs := newFlags(e, "scan", "[--rules DIR]… [--indicators store|FILE]… [--format auto|jsonl|zeek|zeekjson|eve|winjson|csv|text] [--follow] PATH…")
 	db := dbFlag(fs)
 	var rules, indicators multiFlag
 	fs.Var(&rules, "rules", "directory of Sigma rules (repeatable)")
@@ -37,7 +42,8 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "auto", "log format")
 	mappingFile := fs.String("mapping", "", "JSON file mapping log field names to STIX object paths")
 	workers := fs.Int("workers", 0, "parallel workers (0: every core)")
-	sightings := fs.String("sightings", "", `write STIX sightings of the indicators hit: "store" (into --sightings-collection) or a bundle FILE`)
+	follow := fs.Bool("follow", false, "keep reading the files as they grow, like tail -F (through truncation and rotation), until interrupted")
+	sightings := fs.String("sightings", "", `write STIX sightings of the indicators and Sigma rules hit: "store" (into --sightings-collection) or a bundle FILE`)
 	sightColl := fs.String("sightings-collection", "sightings", "local collection for --sightings store")
 	identity := fs.String("identity", "", "name of the organisation reporting the sightings (default: the host name)")
 	sightTLP := fs.String("sightings-tlp", "amber", "TLP marking the sightings")
@@ -65,11 +71,11 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if *identity == "" {
 		*identity, _ = os.Hostname()
 	}
-	idx, err := scanIndicators(ctx, *db, indicators)
+	idx, err := scanIndicators(ctx, e, *db, indicators)
 	if err != nil {
 		return err
 	}
-	opts := detect.ScanOptions{Workers: *workers, Format: *format}
+	opts := detect.ScanOptions{Workers: *workers, Format: *format, Follow: *follow}
 	if *format == "auto" {
 		opts.Format = ""
 	}
@@ -101,7 +107,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "  %v\n", le.Error())
 		}
 	}
-	files, err := scanPaths(pos)
+	files, err := scanPaths(pos, *follow)
 	if err != nil {
 		return err
 	}
@@ -117,12 +123,23 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		sight.Add(h)
 		if encErr == nil {
 			encErr = enc.Encode(h)
+			if *follow && encErr == nil {
+				encErr = w.Flush() // a followed log's hits are wanted now
+			}
 		}
 	})
 	if ferr := w.Flush(); encErr == nil {
 		encErr = ferr
 	}
 	printScanSummary(e, idx, sum)
+	if *follow && errors.Is(err, context.Canceled) {
+		// Interrupting is how a follow ends: report what was seen, with a
+		// context of its own (bounded, as a second interrupt is caught too).
+		err = nil
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+	}
 	if err != nil {
 		return err
 	}
@@ -212,89 +229,153 @@ func reportSightings(ctx context.Context, e *env, s *detect.Sightings, identity 
 }
 
 // scanIndicators indexes the indicators of the store and of files, with
-// the actor each one indicates, streaming: no indicator is held as a STIX
-// object longer than it takes to index it.
-func scanIndicators(ctx context.Context, db string, sources []string) (*detect.Index, error) {
+// the actor each one indicates, streaming: plain lists go straight into the
+// index, other feeds through their importer one object at a time, the
+// store a page at a time. No indicator outlives its indexing as a STIX
+// object.
+func scanIndicators(ctx context.Context, e *env, db string, sources []string) (*detect.Index, error) {
+	// Loading makes garbage (a parsed line, an object, a page of records)
+	// for every indicator kept; collecting it at half the default growth
+	// keeps the peak near the index's own size, for a few per cent more
+	// CPU during loading only.
+	defer debug.SetGCPercent(debug.SetGCPercent(50))
 	b := detect.NewBuilder(detect.Options{})
 	for _, src := range sources {
-		if src != "store" {
-			files, err := expandPaths([]string{src})
-			if err != nil {
+		if src == "store" {
+			if err := storeIndicators(ctx, db, b); err != nil {
 				return nil, err
-			}
-			for _, f := range files {
-				col := &collector{b: b}
-				if _, err := importOne(ctx, &env{stderr: nopWriter{}}, col, "", f, nil, stix.TLPNone, "", 0, true); err != nil {
-					return nil, fmt.Errorf("indicators %s: %w", f, err)
-				}
-				for id, actor := range col.actorOf() {
-					b.SetActor(id, actor)
-				}
 			}
 			continue
 		}
-		if err := storeIndicators(ctx, db, b); err != nil {
+		files, err := expandPaths([]string{src})
+		if err != nil {
 			return nil, err
+		}
+		for _, f := range files {
+			if err := fileIndicators(ctx, e, b, f); err != nil {
+				return nil, fmt.Errorf("indicators %s: %w", f, err)
+			}
 		}
 	}
 	return b.Index(), nil
 }
 
+// fileIndicators indexes one indicator file (or stdin): a plain list by
+// detect.AddList, anything else through the importer its format names.
+func fileIndicators(ctx context.Context, e *env, b *detect.Builder, path string) error {
+	var r io.Reader = e.stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	br := bufio.NewReaderSize(r, feed.SniffBytes)
+	in := br
+	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("gzip: %w", err)
+		}
+		defer gz.Close()
+		in = bufio.NewReaderSize(gz, feed.SniffBytes)
+	}
+	head, err := in.Peek(feed.SniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return err
+	}
+	name := strings.TrimSuffix(path, ".gz")
+	if format, ferr := feed.Detect(formats(), name, head); ferr == nil && format.Name == csvlist.Format.Name && detect.LooksLikeList(name, head) {
+		st, err := b.AddList(ctx, in, detect.ListSource{Path: path})
+		switch {
+		case err == nil:
+			fmt.Fprintf(e.stderr, "indicators %s: %d values indexed, %d lines rejected\n", path, st.Values, st.Rejected)
+			for _, ex := range st.Examples[:min(3, len(st.Examples))] {
+				fmt.Fprintf(e.stderr, "  rejected: %s\n", ex)
+			}
+			return nil
+		case !errors.Is(err, detect.ErrNotList) || path == "-":
+			return err
+		}
+		// CSV after all (past the sniffed head): nothing was indexed, the
+		// importer reads the file again from the start.
+	}
+	// The importer reads from the start: a file is opened again; stdin
+	// goes on from what was peeked (br still holds it).
+	col := &collector{b: b}
+	sum, err := importOne(ctx, &env{stderr: nopWriter{}, stdin: br}, col, "", path, nil, stix.TLPNone, "", 0, true)
+	if err == nil {
+		fmt.Fprintf(e.stderr, "indicators %s: %d objects read, %d rejected\n", path, sum.Read, sum.Rejected)
+	}
+	return err
+}
+
+// storeIndicators indexes the store's indicators a page at a time, with
+// the actors their "indicates" relationships name.
 func storeIndicators(ctx context.Context, db string, b *detect.Builder) error {
 	s, err := openStore(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	q := store.Query{Types: []string{"indicator"}, Limit: store.MaxLimit}
-	var ids []string
+	// Pages of 2,000: large enough that round trips do not matter, small
+	// enough that a page of decoded records is a few megabytes.
+	q := store.Query{Types: []string{"indicator"}, Limit: 2000}
+	looked := map[string]bool{} // relationship targets already looked up
 	for {
 		page, err := s.Query(ctx, q)
 		if err != nil {
 			return err
 		}
+		ids := make([]string, 0, len(page.Records))
 		for _, r := range page.Records {
 			b.Add(r.Object)
 			ids = append(ids, r.Object.ID)
+		}
+		edges, err := s.Edges(ctx, ids)
+		if err != nil {
+			return err
+		}
+		var targets []string
+		for _, ed := range edges {
+			if ed.Kind != "indicates" {
+				continue
+			}
+			b.Indicates(ed.Source, ed.Target)
+			if !looked[ed.Target] {
+				looked[ed.Target] = true
+				targets = append(targets, ed.Target)
+			}
+		}
+		if len(targets) > 0 {
+			recs, err := s.Latest(ctx, targets)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				b.Add(r.Object) // names the actor objects; others are ignored
+			}
 		}
 		if !page.More {
 			break
 		}
 		q.Cursor = page.Next
 	}
-	edges, err := s.Edges(ctx, ids)
-	if err != nil {
-		return err
-	}
-	var targets []string
-	for _, ed := range edges {
-		if ed.Kind == "indicates" {
-			targets = append(targets, ed.Target)
-		}
-	}
-	recs, err := s.Latest(ctx, targets)
-	if err != nil {
-		return err
-	}
-	name := map[string]string{}
-	for _, r := range recs {
-		if actorType(r.Object.Type) {
-			name[r.Object.ID] = r.Object.Name()
-		}
-	}
-	for _, ed := range edges {
-		if n := name[ed.Target]; ed.Kind == "indicates" && n != "" {
-			b.SetActor(ed.Source, n)
-		}
-	}
 	return nil
 }
 
-// scanPaths expands directories into the log files under them.
-func scanPaths(paths []string) ([]string, error) {
+// scanPaths expands directories into the log files under them. A file to
+// follow may not exist yet.
+func scanPaths(paths []string, follow bool) ([]string, error) {
 	var out []string
 	for _, p := range paths {
 		if p == "-" {
+			out = append(out, p)
+			continue
+		}
+		if _, err := os.Stat(p); follow && errors.Is(err, os.ErrNotExist) {
 			out = append(out, p)
 			continue
 		}
@@ -313,46 +394,19 @@ func scanPaths(paths []string) ([]string, error) {
 	return out, nil
 }
 
-func actorType(t string) bool {
-	return t == "intrusion-set" || t == "threat-actor" || t == "campaign" || t == "malware"
-}
-
-// collector indexes the indicators an importer yields, and keeps the
-// actor names and "indicates" relationships it sees, instead of storing.
+// collector indexes what an importer yields instead of storing it:
+// indicators, and the relationships and actors that name their actors.
 type collector struct {
-	b     *detect.Builder
-	rels  [][2]string
-	names map[string]string
+	b *detect.Builder
 }
 
 func (c *collector) Put(_ context.Context, _ string, items []store.PutItem) (store.PutResult, error) {
 	var r store.PutResult
-	if c.names == nil {
-		c.names = map[string]string{}
-	}
 	for _, it := range items {
-		o := it.Object
-		switch {
-		case o.Type == "indicator":
-			c.b.Add(o)
-		case o.Type == "relationship" && o.String("relationship_type") == "indicates":
-			c.rels = append(c.rels, [2]string{o.String("source_ref"), o.String("target_ref")})
-		case actorType(o.Type):
-			c.names[o.ID] = o.Name()
-		}
+		c.b.Add(it.Object)
 		r.Count(store.Created)
 	}
 	return r, nil
-}
-
-func (c *collector) actorOf() map[string]string {
-	m := map[string]string{}
-	for _, r := range c.rels {
-		if n := c.names[r[1]]; n != "" {
-			m[r[0]] = n
-		}
-	}
-	return m
 }
 
 type nopWriter struct{}
@@ -361,8 +415,8 @@ func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 func printScanSummary(e *env, idx *detect.Index, s detect.Summary) {
 	w := e.stderr
-	fmt.Fprintf(w, "scanned %d file(s), %d events, %.1f MB in %s (%.1f MB/s); %d malformed lines; %d hits; %d indicators indexed\n",
-		s.Files, s.Events, float64(s.Bytes)/1e6, s.Elapsed.Round(time.Millisecond), s.MBps(), s.Malformed, s.Hits, idx.Size())
+	fmt.Fprintf(w, "scanned %d file(s), %d events, %.1f MB in %s (%.1f MB/s); %d malformed lines; %d hits; %d indicators indexed (%.0f MB)\n",
+		s.Files, s.Events, float64(s.Bytes)/1e6, s.Elapsed.Round(time.Millisecond), s.MBps(), s.Malformed, s.Hits, idx.Len(), float64(idx.Bytes())/1e6)
 	for _, le := range s.MalformedLines {
 		fmt.Fprintf(w, "  malformed %s\n", le.Error())
 	}

@@ -31,7 +31,7 @@ func fuzzParser(f *testing.F, format string, header []string, seeds ...string) {
 		}
 		ev.Reset(len(b))
 		if p.parse(b, nsch, &ev, &js) == nil {
-			idx.Match(&ev, &s, func(*Field, []byte, *Indicator) {})
+			idx.Match(&ev, &s, func(*Field, []byte, Ref) {})
 		}
 	})
 }

@@ -2,46 +2,60 @@ package detect
 
 import (
 	"bytes"
-	"fmt"
 	"net/netip"
-	"strings"
-	"time"
+	"unsafe"
 
 	"github.com/gaissmai/bart"
+	"github.com/google/uuid"
 
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/stix/pattern"
 )
 
-// Options control Compile.
-type Options struct {
-	// Now is the instant validity is judged at; zero means time.Now().
-	Now time.Time
-	// Actors names the actor behind an indicator, by indicator id.
-	Actors map[string]string
-	// Severity is given to indicator hits; "high" when empty.
-	Severity string
-}
-
 // Indicator is what a hit reports about the indicator that matched.
 type Indicator struct {
 	ID, Name, Actor, Severity string
 	TLP                       stix.TLP
-	Pattern                   string
-	// m confirms a candidate: set when the pattern says more than the
-	// indexed value (AND, ports, several observations...).
-	m *pattern.Matcher
-	// types are the object types the pattern needs, to skip observations
-	// that cannot match.
-	types []string
+	// Pattern is kept only for patterns the index cannot answer alone.
+	Pattern string
 }
 
-// Entry is one indexed comparison of an indicator.
-type Entry struct {
-	Ind  *Indicator
-	Path string // the comparison's object path
-	next int32  // next entry with the same key, -1 at the end
+// Ref names an indicator of an Index; Index.Indicator tells what it is.
+type Ref uint32
+
+// indRec is what the index keeps per indicator: 32 bytes, no pointers.
+// Everything a hit reports that many indicators share (actor, TLP,
+// severity) sits once in a meta record.
+type indRec struct {
+	uuid  [16]byte // of "indicator--<uuid>"
+	name  uint32   // arena offset
+	nlen  uint16
+	_     uint16
+	meta  uint32
+	extra int32 // index into Index.extras, -1 for none
 }
+
+// indExtra is kept for the few indicators the maps cannot answer alone,
+// and for ids that are not indicator--UUID.
+type indExtra struct {
+	id      string
+	pattern string
+	m       *pattern.Matcher
+	// types are the object types the pattern needs, to skip events that
+	// cannot match.
+	types []string
+	// temporal patterns need several events: the events that may take
+	// part go to a stream evaluator in log order (see Scan).
+	temporal bool
+}
+
+type meta struct {
+	actor, severity string
+	tlp             stix.TLP
+}
+
+// maxName bounds the name kept for a hit report.
+const maxName = 1024
 
 // CompileStats counts what Compile did with its input.
 type CompileStats struct {
@@ -49,439 +63,209 @@ type CompileStats struct {
 	Direct     int // answered by the maps alone
 	Candidates int // indexed by a value, confirmed by the evaluator
 	Unanchored int // evaluated on every event
+	Temporal   int // over several events (AND, FOLLOWEDBY, REPEATS): evaluated over each log's stream
+	Duplicates int // the same indicator given twice (same id and value)
 	Expired    int
 	Revoked    int
 	NotSTIX    int // other pattern types, or objects that are not indicators
 	Invalid    []error
 }
 
+// maxInvalid bounds the errors CompileStats keeps; InvalidCount counts all.
+const maxInvalid = 100
+
 // Index is a compiled set of indicators. It is safe for concurrent use.
 type Index struct {
-	entries     []Entry
-	ip          map[netip.Addr]int32
-	cidr        *bart.Table[int32]
-	domain      map[string]int32
-	url         map[string]int32 // with scheme
-	urlNoScheme map[string]int32 // scheme-less indicators
-	email       map[string]int32
-	wallet      map[string]int32
-	hash        [4]map[string]int32 // MD5, SHA-1, SHA-256, SHA-512
-	other       map[string]int32    // path + "\x00" + value
-	unanchored  []*Indicator
-	Stats       CompileStats
+	tab    table // exact values: (kind, bytes) → entry chain
+	ents   vec[entry]
+	inds   vec[indRec]
+	extras []indExtra
+	metas  []meta
+	ar     arena
+	cidr   *bart.Table[int32] // address blocks → entry chain
+	nkind  [256]int           // entries per kind, to skip work
+	// labels has bit n set when some indexed domain has n labels (n < 64;
+	// bit 63 stands for 63 or more): a name's suffixes of other lengths
+	// need no look-up, which spares one random memory access per suffix
+	// in a large index.
+	labels     uint64
+	unanchored []Ref
+	// InvalidCount counts the invalid indicators, of which Stats.Invalid
+	// keeps the first few.
+	InvalidCount int
+	Stats        CompileStats
 }
 
 func newIndex() *Index {
-	return &Index{
-		ip: map[netip.Addr]int32{}, cidr: &bart.Table[int32]{}, domain: map[string]int32{},
-		url: map[string]int32{}, urlNoScheme: map[string]int32{}, email: map[string]int32{},
-		wallet: map[string]int32{}, other: map[string]int32{},
-		hash: [4]map[string]int32{{}, {}, {}, {}},
-	}
+	return &Index{tab: newTable(), cidr: &bart.Table[int32]{}}
 }
 
 // Size is the number of indexed comparisons plus evaluated patterns.
-func (x *Index) Size() int { return len(x.entries) + len(x.unanchored) }
+func (x *Index) Size() int { return x.ents.len() + len(x.unanchored) }
 
-// anchor is one value a pattern cannot match without.
-type anchor struct {
-	kind  Kind
-	value string
-	pfx   netip.Prefix // kind KindIP with a block
-	path  string
+// Len is the number of indicators indexed.
+func (x *Index) Len() int { return x.inds.len() }
+
+// Bytes estimates the memory the index holds.
+func (x *Index) Bytes() int {
+	n := x.ents.capBytes(int(unsafe.Sizeof(entry{}))) + x.inds.capBytes(int(unsafe.Sizeof(indRec{}))) +
+		(len(x.tab.slots)+len(x.tab.filter))*8 + x.ar.size() + cap(x.unanchored)*4
+	for _, e := range x.extras {
+		n += len(e.id) + len(e.pattern) + 256
+	}
+	for _, m := range x.metas {
+		n += len(m.actor) + len(m.severity) + 40
+	}
+	return n
 }
 
-// Compile builds an Index from STIX objects; objects other than indicators
-// with STIX patterns are counted and ignored, as are revoked indicators and
-// those past valid_until. Invalid patterns are listed in Stats.Invalid and
-// skipped: one bad indicator never stops the rest.
-func Compile(objs []*stix.Object, opts Options) (*Index, error) {
-	b := NewBuilder(opts)
-	for _, o := range objs {
-		b.Add(o)
+// Indicator returns what a hit on r reports.
+func (x *Index) Indicator(r Ref) Indicator {
+	rec := x.inds.at(int(r))
+	m := &x.metas[rec.meta]
+	ind := Indicator{Name: string(x.ar.get(rec.name, int(rec.nlen))), Actor: m.actor, Severity: m.severity, TLP: m.tlp}
+	if rec.extra >= 0 {
+		ex := &x.extras[rec.extra]
+		ind.ID, ind.Pattern = ex.id, ex.pattern
 	}
-	return b.Index(), nil
+	if ind.ID == "" {
+		ind.ID = "indicator--" + uuid.UUID(rec.uuid).String()
+	}
+	return ind
 }
 
-// Builder builds an Index one object at a time, so a caller streaming a
-// million indicators out of a feed or the store never holds them all as
-// STIX objects: only what a hit reports is kept.
-type Builder struct {
-	x     *Index
-	opts  Options
-	now   time.Time
-	sev   string
-	paths map[string]string // interned path strings
-	byID  map[string]*Indicator
-}
-
-// NewBuilder starts an empty index.
-func NewBuilder(opts Options) *Builder {
-	b := &Builder{x: newIndex(), opts: opts, now: opts.Now, sev: opts.Severity,
-		paths: map[string]string{}, byID: map[string]*Indicator{}}
-	if b.now.IsZero() {
-		b.now = time.Now()
-	}
-	if b.sev == "" {
-		b.sev = "high"
-	}
-	return b
-}
-
-// Add indexes one object (see Compile for what is skipped).
-func (b *Builder) Add(o *stix.Object) {
-	x := b.x
-	if o == nil || o.Type != "indicator" {
-		x.Stats.NotSTIX++
-		return
-	}
-	if o.Revoked {
-		x.Stats.Revoked++
-		return
-	}
-	if vu := o.String("valid_until"); vu != "" {
-		if t, err := stix.ParseTimestamp(vu); err == nil && !t.After(b.now) {
-			x.Stats.Expired++
-			return
-		}
-	}
-	if pt := o.String("pattern_type"); pt != "" && pt != "stix" {
-		x.Stats.NotSTIX++
-		return
-	}
-	src := o.String("pattern")
-	p, err := pattern.Parse(src)
-	if err != nil {
-		x.Stats.Invalid = append(x.Stats.Invalid, fmt.Errorf("%s: %w", o.ID, err))
-		return
-	}
-	as, direct, ok := obsAnchors(p.Root)
-	ind := &Indicator{ID: o.ID, Name: o.Name(), Actor: b.opts.Actors[o.ID], Severity: b.sev, TLP: o.EffectiveTLP()}
-	if !direct {
-		// Only patterns the index cannot answer alone keep their text and
-		// a compiled matcher; the rest are fully described by their keys.
-		m, err := pattern.Compile(p)
-		if err != nil {
-			x.Stats.Invalid = append(x.Stats.Invalid, fmt.Errorf("%s: %w", o.ID, err))
-			return
-		}
-		ind.Pattern = src
-		ind.m = m
-		ind.types = patternTypes(p.Root, nil)
-	}
-	x.Stats.Indicators++
-	if len(b.byID) < 1<<24 {
-		b.byID[o.ID] = ind
-	}
-	if !ok {
-		x.unanchored = append(x.unanchored, ind)
-		x.Stats.Unanchored++
-		return
-	}
-	if direct {
-		x.Stats.Direct++
-	} else {
-		x.Stats.Candidates++
-	}
-	for _, a := range as {
-		ip, ok := b.paths[a.path]
-		if !ok {
-			b.paths[a.path] = a.path
-			ip = a.path
-		}
-		x.add(a, Entry{Ind: ind, Path: ip})
-	}
-}
-
-// SetActor names the actor behind an indicator already added, for feeds
-// whose relationships come after their indicators.
-func (b *Builder) SetActor(indicatorID, actor string) {
-	if ind := b.byID[indicatorID]; ind != nil && ind.Actor == "" {
-		ind.Actor = actor
-	}
-}
-
-// Index returns the index; SetActor has no effect after it.
-func (b *Builder) Index() *Index {
-	b.byID = nil
-	return b.x
-}
-
-func (x *Index) push(m map[string]int32, k string, e Entry) {
-	e.next = -1
-	if h, ok := m[k]; ok {
-		e.next = h
-	}
-	x.entries = append(x.entries, e)
-	m[k] = int32(len(x.entries) - 1)
-}
-
-func (x *Index) add(a anchor, e Entry) {
-	switch a.kind {
-	case KindIP:
-		e.next = -1
-		if a.pfx.IsValid() && a.pfx.Bits() < a.pfx.Addr().BitLen() {
-			if h, ok := x.cidr.Get(a.pfx); ok {
-				e.next = h
-			}
-			x.entries = append(x.entries, e)
-			x.cidr.Insert(a.pfx, int32(len(x.entries)-1))
-			return
-		}
-		addr := a.pfx.Addr()
-		if h, ok := x.ip[addr]; ok {
+// addEntry indexes r under anchor a; for values kept as text it returns
+// the key's arena offset, so a name equal to the value need not be stored
+// twice.
+func (x *Index) addEntry(a anchor, r Ref, keyBuf []byte) (off uint32, text bool) {
+	e := entry{ind: uint32(r), next: -1, kind: a.kind}
+	if a.kind == KindIP && a.pfx.IsValid() && a.pfx.Bits() < a.pfx.Addr().BitLen() {
+		if h, ok := x.cidr.Get(a.pfx); ok {
 			e.next = h
 		}
-		x.entries = append(x.entries, e)
-		x.ip[addr] = int32(len(x.entries) - 1)
-	case KindDomain:
-		x.push(x.domain, a.value, e)
-	case KindURL:
-		x.push(x.url, a.value, e)
-	case kURLNoScheme:
-		x.push(x.urlNoScheme, a.value, e)
-	case KindEmail:
-		x.push(x.email, a.value, e)
-	case KindWallet:
-		x.push(x.wallet, a.value, e)
-	case KindMD5, KindSHA1, KindSHA256, KindSHA512:
-		x.push(x.hash[a.kind-KindMD5], a.value, e)
+		x.cidr.Insert(a.pfx, int32(x.ents.push(e)))
+		x.nkind[KindIP]++
+		return 0, false
+	}
+	key := anchorKey(keyBuf[:0], a)
+	e.klen = uint16(len(key))
+	e.key = x.ar.add(key)
+	ei := int32(x.ents.push(e))
+	x.ents.at(int(ei)).next = x.tab.set(&x.ents, &x.ar, ei)
+	x.nkind[a.kind]++
+	if a.kind == KindDomain {
+		x.labels |= 1 << labelCount(key)
+	}
+	return e.key, a.kind != KindIP && a.kind != KindOther
+}
+
+// anchorKey is the table key of an anchor: the address bytes for an IP,
+// path NUL value for other comparisons, the normalised value otherwise.
+func anchorKey(dst []byte, a anchor) []byte {
+	switch a.kind {
+	case KindIP:
+		return addrKey(dst, a.pfx.Addr())
 	case KindOther:
-		x.push(x.other, a.path+"\x00"+a.value, e)
+		return append(append(append(dst, a.path...), 0), a.value...)
 	}
+	return append(dst, a.value...)
 }
 
-// kURLNoScheme marks an anchor for a scheme-less URL indicator.
-const kURLNoScheme Kind = 255
-
-// obsAnchors finds the indexable values of an observation expression: ok
-// when every way to match goes through one of them, direct when matching
-// one of them is all the pattern asks.
-func obsAnchors(e pattern.ObsExpr) (as []anchor, direct, ok bool) {
-	switch e := e.(type) {
-	case *pattern.Bracket:
-		return compAnchors(e.Expr)
-	case *pattern.ObsBinary:
-		if e.Op != pattern.ObsOr {
-			// One observation cannot satisfy AND/FOLLOWEDBY of several;
-			// the evaluator decides, anchored on any operand.
-			for _, op := range e.Operands {
-				if a, _, ok := obsAnchors(op); ok {
-					return a, false, true
-				}
-			}
-			return nil, false, false
-		}
-		direct = true
-		for _, op := range e.Operands {
-			a, d, ok := obsAnchors(op)
-			if !ok {
-				return nil, false, false
-			}
-			as = append(as, a...)
-			direct = direct && d
-		}
-		return as, direct, true
-	case *pattern.Qualified:
-		a, _, ok := obsAnchors(e.Expr)
-		return a, false, ok
+func addrKey(dst []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		b := a.As4()
+		return append(dst, b[:]...)
 	}
-	return nil, false, false
+	b := a.As16()
+	return append(dst, b[:]...)
 }
 
-func compAnchors(e pattern.CompExpr) (as []anchor, direct, ok bool) {
-	switch e := e.(type) {
-	case *pattern.Comparison:
-		if e.Not {
-			return nil, false, false
+// holds reports whether indicator u is already indexed under a.
+func (x *Index) holds(a anchor, u [16]byte, keyBuf []byte) bool {
+	var h int32 = -1
+	if a.kind == KindIP && a.pfx.IsValid() && a.pfx.Bits() < a.pfx.Addr().BitLen() {
+		if v, ok := x.cidr.Get(a.pfx); ok {
+			h = v
 		}
-		switch e.Op {
-		case pattern.OpEq:
-			a, d, ok := litAnchor(e.Path, e.Value, false)
-			if !ok {
-				return nil, false, false
-			}
-			return []anchor{a}, d, true
-		case pattern.OpIn:
-			direct = true
-			for _, l := range e.Set {
-				a, d, ok := litAnchor(e.Path, l, false)
-				if !ok {
-					return nil, false, false
-				}
-				as = append(as, a)
-				direct = direct && d
-			}
-			return as, direct, len(as) > 0
-		case pattern.OpIsSubset:
-			a, d, ok := litAnchor(e.Path, e.Value, true)
-			if !ok || a.kind != KindIP {
-				return nil, false, false
-			}
-			return []anchor{a}, d, true
-		}
-		return nil, false, false
-	case *pattern.CompBinary:
-		if e.Op == pattern.And {
-			// Anchor on the most selective operand: a typed value (IP,
-			// domain, hash...) rather than an arbitrary property.
-			var best []anchor
-			for _, op := range e.Operands {
-				a, _, ok := compAnchors(op)
-				if !ok {
-					continue
-				}
-				if !anyOther(a) {
-					return a, false, true
-				}
-				if best == nil {
-					best = a
-				}
-			}
-			return best, false, best != nil
-		}
-		direct = true
-		for _, op := range e.Operands {
-			a, d, ok := compAnchors(op)
-			if !ok {
-				return nil, false, false
-			}
-			as = append(as, a...)
-			direct = direct && d
-		}
-		return as, direct, true
+	} else {
+		h = x.tab.find(&x.ents, &x.ar, a.kind, anchorKey(keyBuf[:0], a))
 	}
-	return nil, false, false
-}
-
-func anyOther(as []anchor) bool {
-	for _, a := range as {
-		if a.kind == KindOther {
+	for ; h >= 0; h = x.ents.at(int(h)).next {
+		if x.inds.at(int(x.ents.at(int(h)).ind)).uuid == u {
 			return true
 		}
 	}
 	return false
 }
 
-// litAnchor turns `path = literal` into an anchor. direct is false when the
-// index would answer more loosely than the comparison (a reference path
-// whose object type the event does not record, for example).
-func litAnchor(p pattern.Path, l pattern.Literal, subset bool) (anchor, bool, bool) {
-	if l.Kind != pattern.LitString || len(p.Steps) == 0 {
-		return anchor{}, false, false
-	}
-	v := l.Str
-	path := p.String()
-	first := p.Steps[0].Key
-	a := anchor{path: path}
-	isValue := len(p.Steps) == 1 && first == "value"
-	isRefValue := len(p.Steps) == 2 && strings.HasSuffix(first, "_ref") && p.Steps[1].Kind == pattern.StepKey && p.Steps[1].Key == "value"
-	if subset && !(isValue && (p.Type == "ipv4-addr" || p.Type == "ipv6-addr")) {
-		return a, false, false
-	}
-	switch {
-	case isValue && (p.Type == "ipv4-addr" || p.Type == "ipv6-addr"), isRefValue:
-		if pfx, err := netip.ParsePrefix(v); err == nil {
-			a.kind, a.pfx = KindIP, pfx.Masked()
-			return a, isValue, true
-		}
-		if ip, ok := parseIP([]byte(v)); ok {
-			a.kind, a.pfx = KindIP, netip.PrefixFrom(ip, ip.BitLen())
-			return a, isValue, true
-		}
-		if isRefValue && strings.Contains(v, ".") {
-			a.kind, a.value = KindDomain, string(normDomain(nil, []byte(v)))
-			return a, false, true
-		}
-		return a, false, false
-	case isValue && p.Type == "domain-name":
-		a.kind, a.value = KindDomain, string(normDomain(nil, []byte(v)))
-		return a, true, a.value != ""
-	case isValue && p.Type == "url":
-		u, _, scheme, ok := normURL(nil, []byte(v))
-		if !ok {
-			return a, false, false
-		}
-		a.kind, a.value = KindURL, string(u)
-		if !scheme {
-			a.kind = kURLNoScheme
-		}
-		return a, true, true
-	case isValue && p.Type == "email-addr":
-		a.kind, a.value = KindEmail, string(normEmail(nil, []byte(v)))
-		return a, true, a.value != ""
-	case isValue && p.Type == "cryptocurrency-wallet":
-		a.kind, a.value = KindWallet, string(normWallet(nil, []byte(v)))
-		return a, true, a.value != ""
-	case len(p.Steps) == 2 && first == "hashes" && p.Steps[1].Kind == pattern.StepKey:
-		k := algoKind(p.Steps[1].Key)
-		if k == KindNone {
-			break
-		}
-		a.kind, a.value = k, strings.ToLower(strings.TrimSpace(v))
-		return a, true, a.value != ""
-	}
-	a.kind, a.value = KindOther, v
-	return a, true, true
-}
-
-// patternTypes lists the object types a pattern refers to.
-func patternTypes(e any, acc []string) []string {
-	add := func(t string) {
-		for _, x := range acc {
-			if x == t {
-				return
-			}
-		}
-		acc = append(acc, t)
-	}
-	switch e := e.(type) {
-	case *pattern.Bracket:
-		return patternTypes(e.Expr, acc)
-	case *pattern.ObsBinary:
-		for _, op := range e.Operands {
-			acc = patternTypes(op, acc)
-		}
-	case *pattern.Qualified:
-		return patternTypes(e.Expr, acc)
-	case *pattern.CompBinary:
-		for _, op := range e.Operands {
-			acc = patternTypes(op, acc)
-		}
-	case *pattern.Comparison:
-		add(e.Path.Type)
-	}
-	return acc
+// lookup returns the entry chain of an exact key, or -1.
+func (x *Index) lookup(kind Kind, key []byte) int32 {
+	return x.tab.find(&x.ents, &x.ar, kind, key)
 }
 
 // Scratch is per-goroutine working space for matching.
 type Scratch struct {
 	buf  []byte
 	obs  *pattern.Observation
-	seen []*Indicator
+	seen []Ref
+	// Candidates are the temporal indicators the last event may take part
+	// in, with its observation (see Match).
+	Candidates []Candidate
 }
 
-// Match reports every indicator ev matches, once per indicator, through fn.
-func (x *Index) Match(ev *Event, s *Scratch, fn func(f *Field, v []byte, ind *Indicator)) {
+// Candidate is an event that may take part in a temporal indicator's
+// match: Scan feeds Obs to the indicator's stream evaluator, in log order.
+type Candidate struct {
+	Ref   Ref
+	Field *Field
+	Value []byte
+	Obs   *pattern.Observation
+}
+
+// Match reports every indicator ev matches, once per indicator, through
+// fn. Temporal indicators, which one event cannot satisfy alone, are not
+// reported but listed in s.Candidates when ev may take part in them.
+func (x *Index) Match(ev *Event, s *Scratch, fn func(f *Field, v []byte, r Ref)) {
 	s.seen = s.seen[:0]
 	s.obs = nil
+	s.Candidates = s.Candidates[:0]
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
 		x.matchField(ev, f, f.T.Kind, f.Value, f.Value, s, fn)
 	}
-	if len(x.unanchored) > 0 {
-		for _, ind := range x.unanchored {
-			if !s.hasTypes(ev, ind.types) {
+	if len(x.unanchored) > 0 && len(ev.Fields) > 0 {
+		for _, r := range x.unanchored {
+			ex := &x.extras[x.inds.at(int(r)).extra]
+			if !s.hasTypes(ev, ex.types) {
 				continue
 			}
-			if s.confirm(ev, ind) && len(ev.Fields) > 0 {
-				fn(&ev.Fields[0], ev.Fields[0].Value, ind)
+			if ex.temporal {
+				s.candidate(ev, r, &ev.Fields[0], ev.Fields[0].Value)
+				continue
+			}
+			if s.confirm(ev, ex.m) {
+				fn(&ev.Fields[0], ev.Fields[0].Value, r)
 			}
 		}
 	}
 }
 
-func (x *Index) matchField(ev *Event, f *Field, k Kind, v, rep []byte, s *Scratch, fn func(*Field, []byte, *Indicator)) {
+func (s *Scratch) candidate(ev *Event, r Ref, f *Field, v []byte) {
+	if s.obs == nil {
+		s.obs = observation(ev)
+	}
+	s.Candidates = append(s.Candidates, Candidate{Ref: r, Field: f, Value: v, Obs: s.obs})
+}
+
+// Stream returns a stream evaluator for temporal indicator r.
+func (x *Index) Stream(r Ref) *pattern.Stream {
+	if ex := x.inds.at(int(r)).extra; ex >= 0 && x.extras[ex].temporal {
+		return pattern.NewStream(x.extras[ex].m)
+	}
+	return nil
+}
+
+func (x *Index) matchField(ev *Event, f *Field, k Kind, v, rep []byte, s *Scratch, fn func(*Field, []byte, Ref)) {
 	switch k {
 	case KindIP:
 		x.matchIP(ev, f, v, rep, s, fn)
@@ -502,19 +286,21 @@ func (x *Index) matchField(ev *Event, f *Field, k Kind, v, rep []byte, s *Scratc
 		}
 		x.matchDomain(ev, f, h, rep, s, fn)
 	case KindURL:
-		u, hs, scheme, ok := normURL(s.buf[:0], v)
-		if !ok {
-			return
-		}
-		if !scheme {
-			u, hs, _, _ = normURL(append(s.buf[:0], "http://"...), v)
-		}
-		s.buf = u
-		if h, ok := x.url[string(u)]; ok {
-			x.chain(ev, f, rep, h, s, fn)
-		}
-		if h, ok := x.urlNoScheme[string(u[hs:])]; ok {
-			x.chain(ev, f, rep, h, s, fn)
+		if x.nkind[KindURL]+x.nkind[kURLNoScheme] > 0 {
+			u, hs, scheme, ok := normURL(s.buf[:0], v)
+			if !ok {
+				return
+			}
+			if !scheme {
+				u, hs, _, _ = normURL(append(s.buf[:0], "http://"...), v)
+			}
+			s.buf = u
+			if h := x.lookup(KindURL, u); h >= 0 {
+				x.chain(ev, f, rep, h, s, fn)
+			}
+			if h := x.lookup(kURLNoScheme, u[hs:]); h >= 0 {
+				x.chain(ev, f, rep, h, s, fn)
+			}
 		}
 		// A URL also touches its host.
 		host := urlHost(v)
@@ -522,18 +308,27 @@ func (x *Index) matchField(ev *Event, f *Field, k Kind, v, rep []byte, s *Scratc
 			x.matchField(ev, f, KindHost, host, rep, s, fn)
 		}
 	case KindEmail:
+		if x.nkind[KindEmail] == 0 {
+			return
+		}
 		s.buf = normEmail(s.buf[:0], v)
-		if h, ok := x.email[string(s.buf)]; ok {
+		if h := x.lookup(KindEmail, s.buf); h >= 0 {
 			x.chain(ev, f, rep, h, s, fn)
 		}
 	case KindWallet:
+		if x.nkind[KindWallet] == 0 {
+			return
+		}
 		s.buf = normWallet(s.buf[:0], v)
-		if h, ok := x.wallet[string(s.buf)]; ok {
+		if h := x.lookup(KindWallet, s.buf); h >= 0 {
 			x.chain(ev, f, rep, h, s, fn)
 		}
 	case KindMD5, KindSHA1, KindSHA256, KindSHA512:
+		if x.nkind[k] == 0 {
+			return
+		}
 		s.buf = lowerASCII(s.buf[:0], bytes.TrimSpace(v))
-		if h, ok := x.hash[k-KindMD5][string(s.buf)]; ok {
+		if h := x.lookup(k, s.buf); h >= 0 {
 			x.chain(ev, f, rep, h, s, fn)
 		}
 	case KindHash:
@@ -559,17 +354,23 @@ func (x *Index) matchField(ev *Event, f *Field, k Kind, v, rep []byte, s *Scratc
 			}
 		}
 	case KindOther:
+		if x.nkind[KindOther] == 0 {
+			return
+		}
 		s.buf = append(append(append(s.buf[:0], f.T.Path...), 0), v...)
-		if h, ok := x.other[string(s.buf)]; ok {
+		if h := x.lookup(KindOther, s.buf); h >= 0 {
 			x.chain(ev, f, rep, h, s, fn)
 		}
 	case KindImage:
+		if x.nkind[KindOther] == 0 {
+			return
+		}
 		s.buf = append(append(s.buf[:0], "process:binary_ref.name\x00"...), v...)
-		if h, ok := x.other[string(s.buf)]; ok {
+		if h := x.lookup(KindOther, s.buf); h >= 0 {
 			x.chain(ev, f, rep, h, s, fn)
 		}
 		s.buf = append(append(s.buf[:0], "file:name\x00"...), v...)
-		if h, ok := x.other[string(s.buf)]; ok {
+		if h := x.lookup(KindOther, s.buf); h >= 0 {
 			x.chain(ev, f, rep, h, s, fn)
 		}
 	case KindAuto:
@@ -579,12 +380,16 @@ func (x *Index) matchField(ev *Event, f *Field, k Kind, v, rep []byte, s *Scratc
 	}
 }
 
-func (x *Index) matchIP(ev *Event, f *Field, v, rep []byte, s *Scratch, fn func(*Field, []byte, *Indicator)) {
+func (x *Index) matchIP(ev *Event, f *Field, v, rep []byte, s *Scratch, fn func(*Field, []byte, Ref)) {
+	if x.nkind[KindIP] == 0 {
+		return
+	}
 	a, ok := parseIP(bytes.TrimSpace(v))
 	if !ok {
 		return
 	}
-	if h, ok := x.ip[a]; ok {
+	s.buf = addrKey(s.buf[:0], a)
+	if h := x.lookup(KindIP, s.buf); h >= 0 {
 		x.chain(ev, f, rep, h, s, fn)
 	}
 	if x.cidr.Size() > 0 && x.cidr.Contains(a) {
@@ -597,42 +402,63 @@ func (x *Index) matchIP(ev *Event, f *Field, v, rep []byte, s *Scratch, fn func(
 // matchDomain looks the name up, then every parent: a.b.evil.com, b.evil.com,
 // evil.com, com. Only whole labels are compared, so notevil.com never
 // reaches evil.com.
-func (x *Index) matchDomain(ev *Event, f *Field, v, rep []byte, s *Scratch, fn func(*Field, []byte, *Indicator)) {
-	if len(x.domain) == 0 {
+func (x *Index) matchDomain(ev *Event, f *Field, v, rep []byte, s *Scratch, fn func(*Field, []byte, Ref)) {
+	if x.nkind[KindDomain] == 0 {
 		return
 	}
 	s.buf = normDomain(s.buf[:0], v)
 	d := s.buf
+	n := labelCount(d)
 	for len(d) > 0 {
-		if h, ok := x.domain[string(d)]; ok {
-			x.chain(ev, f, rep, h, s, fn)
+		if x.labels&(1<<n) != 0 {
+			if h := x.lookup(KindDomain, d); h >= 0 {
+				x.chain(ev, f, rep, h, s, fn)
+			}
 		}
 		i := bytes.IndexByte(d, '.')
 		if i < 0 {
 			break
 		}
 		d = d[i+1:]
+		if n < 63 {
+			n--
+		} else {
+			n = labelCount(d)
+		}
 	}
+}
+
+// labelCount counts the labels of a domain name, up to 63.
+func labelCount(d []byte) uint {
+	n := uint(1) + uint(bytes.Count(d, []byte(".")))
+	return min(n, 63)
 }
 
 // chain reports the entries of one key, confirming candidates.
-func (x *Index) chain(ev *Event, f *Field, rep []byte, h int32, s *Scratch, fn func(*Field, []byte, *Indicator)) {
-	for ; h >= 0; h = x.entries[h].next {
-		ind := x.entries[h].Ind
-		if s.seenInd(ind) {
+func (x *Index) chain(ev *Event, f *Field, rep []byte, h int32, s *Scratch, fn func(*Field, []byte, Ref)) {
+	for ; h >= 0; h = x.ents.at(int(h)).next {
+		r := Ref(x.ents.at(int(h)).ind)
+		if s.seenRef(r) {
 			continue
 		}
-		if ind.m != nil && !s.confirm(ev, ind) {
-			continue
+		if ex := x.inds.at(int(r)).extra; ex >= 0 && x.extras[ex].m != nil {
+			if x.extras[ex].temporal {
+				s.seen = append(s.seen, r)
+				s.candidate(ev, r, f, rep)
+				continue
+			}
+			if !s.confirm(ev, x.extras[ex].m) {
+				continue
+			}
 		}
-		s.seen = append(s.seen, ind)
-		fn(f, rep, ind)
+		s.seen = append(s.seen, r)
+		fn(f, rep, r)
 	}
 }
 
-func (s *Scratch) seenInd(ind *Indicator) bool {
+func (s *Scratch) seenRef(r Ref) bool {
 	for _, x := range s.seen {
-		if x == ind {
+		if x == r {
 			return true
 		}
 	}

@@ -38,7 +38,7 @@ func matchNames(x *Index, fields ...any) []string {
 	ev.finish()
 	var s Scratch
 	var got []string
-	x.Match(&ev, &s, func(f *Field, v []byte, ind *Indicator) { got = append(got, ind.Name) })
+	x.Match(&ev, &s, func(f *Field, v []byte, r Ref) { got = append(got, x.Indicator(r).Name) })
 	sort.Strings(got)
 	return got
 }
@@ -142,5 +142,101 @@ func TestCompileInvalid(t *testing.T) {
 	}, Options{})
 	if len(x.Stats.Invalid) != 1 || x.Stats.Indicators != 1 {
 		t.Fatalf("%+v", x.Stats)
+	}
+}
+
+// TestLargeIndex: past the size where look-ups go through the filter,
+// every indexed value is still found, and near misses are not.
+func TestLargeIndex(t *testing.T) {
+	n := 2*filterMin + 123
+	x, doms := domainListIndex(t, n)
+	if x.tab.filter == nil {
+		t.Fatal("no filter on a large table")
+	}
+	dom := &Target{Name: "query", Kind: KindDomain}
+	for i, d := range doms {
+		var want string
+		if i%7 == 0 {
+			want = d // the name itself
+		}
+		if got := strings.Join(matchNames(x, dom, "a."+d), ","); got != d {
+			t.Fatalf("a.%s: got %q", d, got)
+		}
+		if want != "" {
+			if got := strings.Join(matchNames(x, dom, want), ","); got != d {
+				t.Fatalf("%s: got %q", want, got)
+			}
+		}
+		if i%11 == 0 {
+			if got := matchNames(x, dom, "x"+d); len(got) != 0 {
+				t.Fatalf("x%s matched %v", d, got)
+			}
+		}
+	}
+	if x.Len() != n || x.Stats.Direct != n {
+		t.Errorf("%d indexed, stats %+v", x.Len(), x.Stats)
+	}
+}
+
+func TestFormatTime(t *testing.T) {
+	for in, want := range map[string]string{
+		"1700000000.100000":    "2023-11-14T22:13:20.1Z",
+		"1700000000":           "2023-11-14T22:13:20Z",
+		"1.7e9":                "2023-11-14T22:13:20Z",
+		"2024-01-01T00:00:00Z": "2024-01-01T00:00:00Z",
+		"":                     "",
+	} {
+		if got := formatTime([]byte(in)); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestActors: "indicates" relationships name an indicator's actor
+// whatever order objects come in, the group before its malware.
+func TestActors(t *testing.T) {
+	obj := func(raw string) *stix.Object {
+		o, err := stix.Parse([]byte(raw))
+		if err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		return o
+	}
+	const ts = `"spec_version":"2.1","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z"`
+	named := func(typ, id, name string) *stix.Object {
+		extra := ""
+		if typ == "malware" {
+			extra = `,"is_family":true`
+		}
+		return obj(`{"type":"` + typ + `","id":"` + typ + `--` + id + `",` + ts + `,"name":"` + name + `"` + extra + `}`)
+	}
+	rel := func(n int, src, dst string) *stix.Object {
+		return obj(fmt.Sprintf(`{"type":"relationship","id":"relationship--%08d-0000-4000-8000-000000000000",%s,"relationship_type":"indicates","source_ref":"%s","target_ref":"%s"}`, n, ts, src, dst))
+	}
+	a := indicator(t, "a", "[domain-name:value = 'a.example']", nil)
+	b := indicator(t, "bb", "[domain-name:value = 'b.example']", nil)
+	c := indicator(t, "ccc", "[domain-name:value = 'c.example']", nil)
+	lazarus := named("intrusion-set", "10000000-0000-4000-8000-000000000000", "Lazarus Group")
+	applejeus := named("malware", "20000000-0000-4000-8000-000000000000", "AppleJeus")
+	objs := []*stix.Object{
+		rel(1, a.ID, applejeus.ID), // relationships before their ends
+		rel(2, b.ID, applejeus.ID),
+		a, b, c,
+		rel(3, a.ID, lazarus.ID),
+		applejeus, lazarus, // names last
+		rel(4, c.ID, "intrusion-set--30000000-0000-4000-8000-000000000000"), // never named
+	}
+	x, _ := Compile(objs, Options{})
+	got := map[string]string{}
+	for r := 0; r < x.Len(); r++ {
+		ind := x.Indicator(Ref(r))
+		got[ind.Name] = ind.Actor
+	}
+	want := map[string]string{"a": "Lazarus Group", "bb": "AppleJeus", "ccc": ""}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("actors %v, want %v", got, want)
+	}
+	if x.Stats.NotSTIX != 6 || x.Stats.Indicators != 3 {
+		t.Errorf("stats %+v", x.Stats)
 	}
 }

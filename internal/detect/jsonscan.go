@@ -15,23 +15,58 @@ const maxJSONDepth = 64
 
 var errJSON = errors.New("malformed JSON")
 
-// jsonMap is a field mapping compiled for the scanner.
+// jsonMap is a field mapping compiled for the scanner: one look-up per key
+// tells both whether it is mapped and whether it leads to mapped keys.
 type jsonMap struct {
-	leaf   map[string]*Target
-	prefix map[string]bool // "a" and "a.b" for a mapped "a.b.c"
+	keys map[string]jsonKey
+	// seen has a bit set for each (length, first byte, last byte) of the
+	// keys: most keys of a log line are not mapped, and this turns them
+	// away without hashing them.
+	seen [64]uint64
+}
+
+func keyBit(k []byte) (int, uint64) {
+	h := uint(len(k))*31 + uint(k[0])*7 + uint(k[len(k)-1])
+	return int(h>>6) & 63, 1 << (h & 63)
+}
+
+type jsonKey struct {
+	t      *Target // mapped leaf, or nil
+	prefix bool    // "a" and "a.b" for a mapped "a.b.c"
 }
 
 func newJSONMap(m map[string]*Target) *jsonMap {
-	jm := &jsonMap{leaf: m, prefix: map[string]bool{}}
-	for k := range m {
+	jm := &jsonMap{keys: map[string]jsonKey{}}
+	for k, t := range m {
+		jk := jm.keys[k]
+		jk.t = t
+		jm.keys[k] = jk
 		for i := 0; i < len(k); i++ {
 			if k[i] == '.' {
-				jm.prefix[k[:i]] = true
+				jk := jm.keys[k[:i]]
+				jk.prefix = true
+				jm.keys[k[:i]] = jk
 			}
+		}
+	}
+	for k := range jm.keys {
+		if k != "" {
+			w, b := keyBit([]byte(k))
+			jm.seen[w] |= b
 		}
 	}
 	return jm
 }
+
+// strByte marks the bytes that end the fast part of a string scan: the
+// quote, the backslash and the control characters JSON forbids raw.
+var strByte = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 type jscan struct {
 	m    *jsonMap
@@ -69,6 +104,9 @@ func (s *jscan) scanLine(b []byte) error {
 func strEnd(b []byte, i int) (int, bool, error) {
 	esc := false
 	for j := i + 1; j < len(b); j++ {
+		if !strByte[b[j]] {
+			continue
+		}
 		switch b[j] {
 		case '"':
 			return j, esc, nil
@@ -126,8 +164,13 @@ func (s *jscan) value(b []byte, i, depth int, want bool, t *Target) (int, error)
 					s.path = append(s.path, '.')
 				}
 				s.path = append(s.path, key...)
-				ct = s.m.leaf[string(s.path)]
-				childWant = ct != nil || s.m.prefix[string(s.path)]
+				if len(s.path) > 0 {
+					if w, bit := keyBit(s.path); s.m.seen[w]&bit != 0 {
+						jk := s.m.keys[string(s.path)]
+						ct = jk.t
+						childWant = ct != nil || jk.prefix
+					}
+				}
 			}
 			i, err = s.value(b, i, depth+1, childWant, ct)
 			if err != nil {

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/stix/pattern"
 )
@@ -64,11 +65,11 @@ func (s *Scratch) hasTypes(ev *Event, types []string) bool {
 }
 
 // confirm evaluates a candidate's full pattern on the event.
-func (s *Scratch) confirm(ev *Event, ind *Indicator) bool {
+func (s *Scratch) confirm(ev *Event, m *pattern.Matcher) bool {
 	if s.obs == nil {
 		s.obs = observation(ev)
 	}
-	return ind.m.MatchObservation(s.obs)
+	return m.MatchObservation(s.obs)
 }
 
 func observation(ev *Event) *pattern.Observation {
@@ -140,5 +141,12 @@ func observation(ev *Event) *pattern.Observation {
 	if len(nt) > 1 {
 		objs[strconv.Itoa(n)] = nt
 	}
-	return &pattern.Observation{Objects: objs}
+	return &pattern.Observation{Objects: objs, Time: eventTime(ev)}
+}
+
+// eventTime reads an event's time for WITHIN and START/STOP; zero when it
+// cannot be read (then only the order of events counts).
+func eventTime(ev *Event) time.Time {
+	t, _ := parseHitTime(formatTime(ev.Time))
+	return t
 }

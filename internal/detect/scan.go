@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/sigma"
+	"github.com/bulwark-intel/bulwark/internal/stix/pattern"
 )
 
 // Input is one log to scan.
@@ -22,11 +23,18 @@ type Input struct {
 	Name   string // reported in hits
 	Format string // "" or "auto": detected from the first lines
 	Open   func() (io.ReadCloser, error)
+	// Path is the file Open reads, if it is one: ScanOptions.Follow
+	// follows it.
+	Path string
 }
 
 // FileInput reads a file, or standard input for "-".
 func FileInput(path string) Input {
-	return Input{Name: path, Open: func() (io.ReadCloser, error) {
+	p := path
+	if path == "-" {
+		p = ""
+	}
+	return Input{Name: path, Path: p, Open: func() (io.ReadCloser, error) {
 		if path == "-" {
 			return io.NopCloser(os.Stdin), nil
 		}
@@ -47,6 +55,13 @@ type ScanOptions struct {
 	Rules []*sigma.Rule
 	// Samples bounds the malformed lines listed in the summary (default 10).
 	Samples int
+	// Follow keeps reading inputs that name a file (Input.Path) as they
+	// grow, like tail -F, until ctx is done; all inputs are then read at
+	// once rather than one after the other. Hits are reported as soon as
+	// the lines written so far are scanned.
+	Follow bool
+	// Poll is how often a followed file is checked (default DefaultPoll).
+	Poll time.Duration
 }
 
 // Hit is one match, of an indicator or a Sigma rule, in one event.
@@ -63,6 +78,11 @@ type Hit struct {
 	Severity      string `json:"severity,omitempty"`
 	RuleID        string `json:"rule_id,omitempty"`
 	RuleTitle     string `json:"rule_title,omitempty"`
+
+	// For Sightings: the rule of a rule hit and the observables of its
+	// event.
+	rule *sigma.Rule
+	obs  []observed
 }
 
 // LineError is a malformed line.
@@ -112,6 +132,7 @@ type chunk struct {
 	data   []byte
 	lines  []lineRef
 	hits   []Hit
+	cands  []candHit // events for temporal indicators, in line order
 	errs   []LineError
 	events int64
 	// errs found by the reader itself (too long, header errors).
@@ -163,31 +184,47 @@ func Scan(ctx context.Context, idx *Index, inputs []Input, opts ScanOptions, emi
 			}
 		}()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var readErr error
+	var (
+		mu  sync.Mutex // guards sum's Bytes, Formats, Errors and Files while reading
+		seq int64
+	)
+	read := func(in Input) {
+		n, format, err := readInput(ctx, in, opts, free, work, &mu, &seq)
+		mu.Lock()
+		sum.Bytes += n
+		if format != "" {
+			sum.Formats[in.Name] = format
+		}
+		if err != nil {
+			sum.Errors = append(sum.Errors, fmt.Errorf("%s: %w", in.Name, err))
+		}
+		sum.Files++
+		mu.Unlock()
+	}
 	go func() {
 		defer close(work)
-		var seq int64
+		if opts.Follow {
+			// Followed files never end: read them side by side.
+			var rg sync.WaitGroup
+			for _, in := range inputs {
+				rg.Add(1)
+				go func() { defer rg.Done(); read(in) }()
+			}
+			rg.Wait()
+			return
+		}
 		for _, in := range inputs {
 			if ctx.Err() != nil {
 				return
 			}
-			n, format, err := readInput(ctx, in, opts, free, work, &seq)
-			sum.Bytes += n // read by the collector only after work closes
-			if format != "" {
-				sum.Formats[in.Name] = format
-			}
-			if err != nil {
-				sum.Errors = append(sum.Errors, fmt.Errorf("%s: %w", in.Name, err))
-			}
-			sum.Files++
+			read(in)
 		}
 	}()
 	go func() { wg.Wait(); close(done) }()
 
 	pending := map[int64]*chunk{}
 	var next int64
+	streams := temporalStreams{}
 	addErr := func(e LineError) {
 		sum.Malformed++
 		if len(sum.MalformedLines) < opts.Samples {
@@ -211,7 +248,11 @@ func Scan(ctx context.Context, idx *Index, inputs []Input, opts ScanOptions, emi
 			}
 			sum.Lines += int64(len(c.lines))
 			sum.Events += c.events
-			for _, h := range c.hits {
+			hits := c.hits
+			if len(c.cands) > 0 {
+				hits = streams.feed(c, idx)
+			}
+			for _, h := range hits {
 				sum.Hits++
 				if h.RuleID != "" {
 					sum.ByRule[h.RuleID+" "+h.RuleTitle]++
@@ -221,7 +262,7 @@ func Scan(ctx context.Context, idx *Index, inputs []Input, opts ScanOptions, emi
 				if h.Actor != "" {
 					sum.ByActor[h.Actor]++
 				}
-				if emit != nil && ctx.Err() == nil {
+				if emit != nil {
 					emit(h)
 				}
 			}
@@ -230,14 +271,20 @@ func Scan(ctx context.Context, idx *Index, inputs []Input, opts ScanOptions, emi
 		}
 	}
 	sum.Elapsed = time.Since(start)
-	if readErr != nil {
-		return sum, readErr
-	}
 	return sum, ctx.Err()
 }
 
+// candHit is an event a temporal indicator's stream must see: the hit it
+// makes if it completes a match.
+type candHit struct {
+	ref Ref
+	obs *pattern.Observation
+	hit Hit
+}
+
 func (c *chunk) reset() {
-	c.data, c.lines, c.hits, c.errs, c.pre = c.data[:0], c.lines[:0], c.hits[:0], c.errs[:0], c.pre[:0]
+	clear(c.cands) // drop the observations
+	c.data, c.lines, c.hits, c.errs, c.pre, c.cands = c.data[:0], c.lines[:0], c.hits[:0], c.errs[:0], c.pre[:0], c.cands[:0]
 	c.events = 0
 	c.sch = nil
 }
@@ -254,15 +301,41 @@ func (c *countReader) Read(p []byte) (int, error) {
 }
 
 // readInput splits one input into chunks. It returns the bytes read.
-func readInput(ctx context.Context, in Input, opts ScanOptions, free, work chan *chunk, seq *int64) (int64, string, error) {
-	rc, err := in.Open()
-	if err != nil {
-		return 0, "", err
+func readInput(ctx context.Context, in Input, opts ScanOptions, free, work chan *chunk, mu *sync.Mutex, seq *int64) (int64, string, error) {
+	var (
+		rc io.ReadCloser
+		fr *follower
+		c  *chunk // the chunk being filled, nil when there is none
+	)
+	if opts.Follow && in.Path != "" {
+		var err error
+		if fr, err = openFollower(ctx, in.Path, opts.Poll); err != nil {
+			if ctx.Err() != nil {
+				return 0, "", nil // stopped before the file appeared
+			}
+			return 0, "", err
+		}
+		rc = fr
+		fr.nonBlocking = true
+	} else {
+		var err error
+		if rc, err = in.Open(); err != nil {
+			return 0, "", err
+		}
 	}
 	defer rc.Close()
 	raw := bufio.NewReaderSize(rc, 64<<10)
+	if fr != nil {
+		// Sniff from what is there, waiting for the first whole line.
+		if err := waitLine(ctx, raw, fr.poll); err != nil {
+			return 0, "", nil
+		}
+	}
 	var src io.Reader = raw
 	if m, _ := raw.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		if fr != nil {
+			return 0, "", errors.New("cannot follow a compressed file")
+		}
 		gz, err := gzip.NewReader(raw)
 		if err != nil {
 			return 0, "", err
@@ -286,14 +359,30 @@ func readInput(ctx context.Context, in Input, opts ScanOptions, free, work chan 
 	}
 	var sch any
 	var lineNo int64
-	c := <-free
-	c.file, c.p, c.sch = in.Name, p, nil
+	// Chunks are taken only when there is something to put in them: a
+	// followed file that is quiet holds none.
+	get := func() *chunk {
+		if c == nil {
+			c = <-free
+			c.file, c.p, c.sch = in.Name, p, sch
+		}
+		return c
+	}
 	send := func() {
+		if c == nil {
+			return
+		}
+		mu.Lock()
 		c.seq = *seq
 		*seq++
-		work <- c
-		c = <-free
-		c.file, c.p, c.sch = in.Name, p, sch
+		work <- c // under mu: chunks enter the queue in sequence order
+		mu.Unlock()
+		c = nil
+	}
+	if fr != nil {
+		fr.nonBlocking = false
+		fr.caughtUp = send
+		fr.restarted = func() { lineNo = 0 }
 	}
 	var readErr error
 	for {
@@ -306,7 +395,8 @@ func readInput(ctx context.Context, in Input, opts ScanOptions, free, work chan 
 			for err == bufio.ErrBufferFull {
 				_, err = br.ReadSlice('\n')
 			}
-			c.pre = append(c.pre, LineError{in.Name, lineNo, fmt.Sprintf("line longer than %d bytes", opts.MaxLine)})
+			cc := get()
+			cc.pre = append(cc.pre, LineError{in.Name, lineNo, fmt.Sprintf("line longer than %d bytes", opts.MaxLine)})
 			if err != nil && err != io.EOF {
 				readErr = err
 				break
@@ -322,21 +412,25 @@ func readInput(ctx context.Context, in Input, opts ScanOptions, free, work chan 
 		if len(line) > 0 {
 			isCtl, nsch, cerr := p.control(line, sch)
 			if cerr != nil {
-				c.pre = append(c.pre, LineError{in.Name, lineNo, cerr.Error()})
+				cc := get()
+				cc.pre = append(cc.pre, LineError{in.Name, lineNo, cerr.Error()})
 			}
 			if nsch != sch {
-				if len(c.lines) > 0 {
+				if c != nil && len(c.lines) > 0 {
 					send()
 				}
 				sch = nsch
-				c.sch = sch
+				if c != nil {
+					c.sch = sch
+				}
 			}
 			if !isCtl {
-				off := len(c.data)
-				c.data = append(c.data, line...)
-				c.lines = append(c.lines, lineRef{off, len(line), lineNo})
-				if len(c.data) >= opts.ChunkBytes || len(c.lines) >= 8192 {
-					if ctx.Err() != nil {
+				cc := get()
+				off := len(cc.data)
+				cc.data = append(cc.data, line...)
+				cc.lines = append(cc.lines, lineRef{off, len(line), lineNo})
+				if len(cc.data) >= opts.ChunkBytes || len(cc.lines) >= 8192 {
+					if ctx.Err() != nil && fr == nil {
 						break
 					}
 					send()
@@ -350,13 +444,30 @@ func readInput(ctx context.Context, in Input, opts ScanOptions, free, work chan 
 			break
 		}
 	}
-	c.seq = *seq
-	*seq++
-	work <- c
+	send()
 	if readErr != nil && !errors.Is(readErr, io.EOF) {
 		return cr.n, format, readErr
 	}
 	return cr.n, format, nil
+}
+
+// waitLine waits until br holds a whole line (or the file is at least a
+// buffer long), for sniffing a followed file's format; it fails when ctx
+// ends first.
+func waitLine(ctx context.Context, br *bufio.Reader, poll time.Duration) error {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		head, _ := br.Peek(br.Size())
+		if bytes.IndexByte(head, '\n') >= 0 || len(head) == br.Size() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 type worker struct {
@@ -387,19 +498,23 @@ func (w *worker) run(c *chunk) {
 		}
 		c.events++
 		if w.idx != nil {
-			w.idx.Match(ev, &w.s, func(f *Field, v []byte, ind *Indicator) {
-				c.hits = append(c.hits, Hit{
-					Time: formatTime(ev.Time), File: c.file, Line: l.no,
-					Field: f.T.Name, Value: string(v),
-					IndicatorID: ind.ID, IndicatorName: ind.Name, Actor: ind.Actor,
-					TLP: ind.TLP.String(), Severity: ind.Severity,
-				})
+			w.idx.Match(ev, &w.s, func(f *Field, v []byte, r Ref) {
+				c.hits = append(c.hits, w.idx.hit(r, c.file, l.no, formatTime(ev.Time), f, v))
 			})
+			for _, k := range w.s.Candidates {
+				c.cands = append(c.cands, candHit{ref: k.Ref, obs: k.Obs, hit: w.idx.hit(k.Ref, c.file, l.no, formatTime(ev.Time), k.Field, k.Value)})
+			}
 		}
 		if w.sc != nil {
 			w.sigma(c, line, ev)
 		}
 	}
+}
+
+func (x *Index) hit(r Ref, file string, line int64, t string, f *Field, v []byte) Hit {
+	ind := x.Indicator(r)
+	return Hit{Time: t, File: file, Line: line, Field: f.T.Name, Value: string(v),
+		IndicatorID: ind.ID, IndicatorName: ind.Name, Actor: ind.Actor, TLP: ind.TLP.String(), Severity: ind.Severity}
 }
 
 // sigma evaluates the rules whose logsource fits the event, through the
@@ -414,9 +529,13 @@ func (w *worker) sigma(c *chunk, line []byte, ev *Event) {
 	if se == nil {
 		return
 	}
-	for _, r := range w.sc.Match(se, sigma.Logsource{Product: prod, Category: cat, Service: svc}) {
+	var obs []observed
+	for i, r := range w.sc.Match(se, sigma.Logsource{Product: prod, Category: cat, Service: svc}) {
+		if i == 0 {
+			obs = observables(ev)
+		}
 		c.hits = append(c.hits, Hit{Time: formatTime(ev.Time), File: c.file, Line: ev.Line,
-			RuleID: r.ID, RuleTitle: r.Title, Severity: r.Level})
+			RuleID: r.ID, RuleTitle: r.Title, Severity: r.Level, rule: r, obs: obs})
 	}
 }
 
@@ -427,8 +546,67 @@ func formatTime(b []byte) string {
 		return ""
 	}
 	if f, err := strconv.ParseFloat(string(b), 64); err == nil && f > 0 && f < 1e11 {
+		// Seconds and fraction read apart: through a float64, Zeek's
+		// microseconds come out as 0.099999904 s.
 		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC().Format(time.RFC3339Nano)
+		var ns int64
+		if dot := bytes.IndexByte(b, '.'); dot >= 0 && !bytes.ContainsAny(b, "eE") {
+			frac := b[dot+1:]
+			for i := 0; i < 9; i++ {
+				ns *= 10
+				if i < len(frac) {
+					ns += int64(frac[i] - '0')
+				}
+			}
+		} else {
+			ns = int64((f - float64(sec)) * 1e9)
+		}
+		return time.Unix(sec, ns).UTC().Format(time.RFC3339Nano)
 	}
 	return string(b)
+}
+
+// temporalStreams evaluates temporal indicators, one stream per indicator
+// and log, fed in log order by the collector: the workers find which
+// events may take part, the order lives here.
+type temporalStreams map[streamKey]*pattern.Stream
+
+type streamKey struct {
+	file string
+	ref  Ref
+}
+
+// feed runs a chunk's candidate events through their streams and returns
+// the chunk's hits with those of completed matches, in line order.
+func (ts temporalStreams) feed(c *chunk, idx *Index) []Hit {
+	var done []Hit
+	for i := range c.cands {
+		k := &c.cands[i]
+		key := streamKey{c.file, k.ref}
+		st := ts[key]
+		if st == nil {
+			if st = idx.Stream(k.ref); st == nil {
+				continue
+			}
+			ts[key] = st
+		}
+		if len(st.Feed(k.obs)) > 0 {
+			done = append(done, k.hit)
+		}
+	}
+	if len(done) == 0 {
+		return c.hits
+	}
+	out := make([]Hit, 0, len(c.hits)+len(done))
+	i, j := 0, 0
+	for i < len(c.hits) || j < len(done) {
+		if j == len(done) || i < len(c.hits) && c.hits[i].Line <= done[j].Line {
+			out = append(out, c.hits[i])
+			i++
+		} else {
+			out = append(out, done[j])
+			j++
+		}
+	}
+	return out
 }

@@ -40,12 +40,15 @@ type Logsource struct {
 
 // Rule is one parsed and compiled Sigma detection rule.
 type Rule struct {
-	Title          string
-	ID             string
-	Status         string
-	Description    string
-	Level          string
-	Author         string
+	Title       string
+	ID          string
+	Status      string
+	Description string
+	Level       string
+	Author      string
+	// Date and Modified are the rule's dates as written (SigmaHQ writes
+	// YYYY-MM-DD, older rules YYYY/MM/DD).
+	Date, Modified string
 	Tags           []string
 	References     []string
 	FalsePositives []string
@@ -55,6 +58,10 @@ type Rule struct {
 	Condition string
 	// File is the path the rule was loaded from, if any.
 	File string
+	// Text is the rule's YAML source as written (its document, for a file
+	// holding several), for reports that quote the rule: a STIX indicator
+	// with pattern_type "sigma" carries it as its pattern.
+	Text string
 
 	cond       node
 	selections map[string]*selection
@@ -138,8 +145,9 @@ func ParseRules(data []byte, file string, opts Options) ([]*Rule, []*Error) {
 	}
 	var rules []*Rule
 	var errs []*Error
+	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for doc := 0; ; doc++ {
+	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
 		if errors.Is(err, io.EOF) {
@@ -149,21 +157,80 @@ func ParseRules(data []byte, file string, opts Options) ([]*Rule, []*Error) {
 			errs = append(errs, &Error{File: file, Reason: "YAML: " + err.Error()})
 			break // the decoder cannot resynchronise after a syntax error
 		}
-		r, e := parseDoc(&n, opts)
+		if n.Kind == yaml.DocumentNode && (len(n.Content) == 0 || n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
+			continue // empty document, e.g. after a trailing ---
+		}
+		docs = append(docs, &n)
+	}
+	texts := splitDocs(data)
+	for i, n := range docs {
+		r, e := parseDoc(n, opts)
 		if e != nil {
 			e.File = file
 			errs = append(errs, e)
 			continue
 		}
-		if r != nil {
-			r.File = file
-			rules = append(rules, r)
+		if r == nil {
+			continue
 		}
+		r.File = file
+		if len(texts) == len(docs) {
+			r.Text = texts[i]
+		} else if b, err := yaml.Marshal(n); err == nil {
+			// The documents are not where splitDocs saw them; the
+			// re-rendered YAML says the same.
+			r.Text = string(b)
+		}
+		rules = append(rules, r)
 	}
 	if len(rules) == 0 && len(errs) == 0 {
 		errs = append(errs, &Error{File: file, Reason: "no rule in file"})
 	}
 	return rules, errs
+}
+
+// splitDocs cuts a YAML stream into its documents at "---" and "..."
+// marker lines, dropping those with nothing but blank lines, comments and
+// directives: the texts of the documents the decoder yields with content,
+// in order.
+func splitDocs(data []byte) []string {
+	var out []string
+	start := 0
+	content := false
+	flush := func(end int) {
+		if content {
+			out = append(out, strings.TrimRight(string(data[start:end]), "\n")+"\n")
+		}
+		content = false
+	}
+	for i := 0; i < len(data); {
+		j := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := data[i:next]
+		t := bytes.TrimRight(line, " \t\r\n")
+		switch {
+		case bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) || bytes.HasPrefix(t, []byte("---\t")):
+			flush(i)
+			start = next
+			if rest := bytes.TrimSpace(t[3:]); len(rest) > 0 && rest[0] != '#' {
+				// "--- value": the document starts on the marker line.
+				start, content = i+4, true
+			}
+		case bytes.Equal(t, []byte("...")):
+			flush(i)
+			start = next
+		default:
+			if c := bytes.TrimLeft(t, " \t"); len(c) > 0 && c[0] != '#' && !(c[0] == '%' && !content) {
+				content = true
+			}
+		}
+		i = next
+	}
+	flush(len(data))
+	return out
 }
 
 // mapGet returns the value node of key in mapping node m.
@@ -265,6 +332,9 @@ func parseDoc(doc *yaml.Node, opts Options) (*Rule, *Error) {
 	str("description", &r.Description)
 	str("level", &r.Level)
 	str("author", &r.Author)
+	// Dates are informational: a malformed one does not reject the rule.
+	r.Date, _ = scalarString(mapGet(root, "date"), "date")
+	r.Modified, _ = scalarString(mapGet(root, "modified"), "modified")
 	list("tags", &r.Tags)
 	list("references", &r.References)
 	list("falsepositives", &r.FalsePositives)
