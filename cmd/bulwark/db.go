@@ -24,11 +24,11 @@ func dbFlag(fs *flag.FlagSet) *string {
 }
 
 // openStore opens the backend the --db value names.
-func openStore(ctx context.Context, db string) (store.Store, error) {
+func openStore(ctx context.Context, db string, opts ...sqlite.Option) (store.Store, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
 		return postgres.Open(ctx, db)
 	}
-	return sqlite.Open(ctx, strings.TrimPrefix(db, "sqlite://"))
+	return sqlite.Open(ctx, strings.TrimPrefix(db, "sqlite://"), opts...)
 }
 
 // ensureCollection finds a collection by id or title, creating it (by

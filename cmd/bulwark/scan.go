@@ -20,6 +20,7 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/sigma"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
+	"github.com/bulwark-intel/bulwark/internal/store/sqlite"
 	"github.com/bulwark-intel/bulwark/internal/taxii/client"
 )
 
@@ -315,7 +316,9 @@ func fileIndicators(ctx context.Context, e *env, b *detect.Builder, path string)
 // storeIndicators indexes the store's indicators a page at a time, with
 // the actors their "indicates" relationships name.
 func storeIndicators(ctx context.Context, db string, b *detect.Builder) error {
-	s, err := openStore(ctx, db)
+	// One pass over the store: no memory map, so resident memory stays
+	// the index's own.
+	s, err := openStore(ctx, db, sqlite.WithoutMmap())
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,23 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/store/sqlstore"
 )
 
+// Option adjusts how Open sets up the database.
+type Option func(*options)
+
+type options struct{ noMmap bool }
+
+// WithoutMmap reads the file through SQLite's own page cache instead of
+// mapping up to 1 GiB of it. A short-lived reader that streams a large store
+// once (bulwark scan --indicators store) keeps its resident memory small
+// this way; a server is better off with the mapping.
+func WithoutMmap() Option { return func(o *options) { o.noMmap = true } }
+
 // Open opens (creating when missing) the store in the SQLite file at path.
-func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*sqlstore.Store, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	if path == "" {
 		return nil, errors.New("sqlite: empty path")
 	}
@@ -40,6 +55,9 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		"wal_autocheckpoint(16384)",
 		"mmap_size(1073741824)", // readers share the OS page cache instead of copying pages per connection
 	} {
+		if o.noMmap && strings.HasPrefix(p, "mmap_size") {
+			p = "mmap_size(0)"
+		}
 		q.Add("_pragma", p)
 	}
 	// Writers take the lock when they begin, not when they first write, so

@@ -333,3 +333,25 @@ func BenchmarkImportAttack(b *testing.B) {
 	}
 	b.ReportMetric(float64(24771*b.N)/b.Elapsed().Seconds(), "objects/s")
 }
+
+func TestWithoutMmap(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	for _, c := range []struct {
+		opts []Option
+		want int64
+	}{{nil, 1 << 30}, {[]Option{WithoutMmap()}, 0}} {
+		s, err := Open(ctx, path, c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int64
+		if err := s.DB().QueryRowContext(ctx, "PRAGMA mmap_size").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if got != c.want {
+			t.Errorf("mmap_size %d, want %d", got, c.want)
+		}
+	}
+}
