@@ -1,10 +1,36 @@
 package taint
 
 import (
+	"math/bits"
 	"slices"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 )
+
+// The per-address amounts: a dense column for the models that need one, a
+// map for poison, whose amounts are summed afterwards except the seeds'.
+func (t *tracer) addAmount(v graph.NodeID, x float64) {
+	if t.amount != nil {
+		t.amount[v] += x
+		return
+	}
+	t.sparse[v] += x
+}
+
+func (t *tracer) setAmount(v graph.NodeID, x float64) {
+	if t.amount != nil {
+		t.amount[v] = x
+		return
+	}
+	t.sparse[v] = x
+}
+
+func (t *tracer) amountOf(v graph.NodeID) float64 {
+	if t.amount != nil {
+		return t.amount[v]
+	}
+	return t.sparse[v]
+}
 
 // other reports whether edge e is outside the traced asset.
 func (t *tracer) other(e uint32) bool { return t.filter && t.g.AssetIndex(e) != t.aid }
@@ -27,7 +53,7 @@ func (t *tracer) seedArrive(e uint32) (v graph.NodeID, x float64) {
 	v = t.g.To(e)
 	x = t.g.Value(e)
 	t.mark(v, t.next(v, 0), e, t.g.Time(e), false)
-	t.amount[v] += x
+	t.addAmount(v, x)
 	return v, x
 }
 
@@ -95,6 +121,7 @@ func (t *tracer) reachStream(start, end uint32) {
 		}
 	}
 	t.scanned = int64(end - start)
+	t.lazyOrder = t.marked > 0
 	t.sent()
 }
 
@@ -104,6 +131,7 @@ func (t *tracer) reachRange(a, b uint32) {
 	to = to[a:b]
 	to = to[:len(from)]
 	seen, term, via, minV := t.seen, t.term, t.via, t.opt.MinValue
+	hasTerm := len(t.label) > 0
 	for j, u := range from {
 		v := to[j]
 		// Branch once, on "sender tainted and receiver not", which is
@@ -125,13 +153,15 @@ func (t *tracer) reachRange(a, b uint32) {
 			}
 		}
 		w, bit := v>>6, uint64(1)<<(v&63)
-		if term[w]&bit != 0 {
+		if hasTerm && term[w]&bit != 0 {
 			t.mark(v, 1, i, 0, false) // hop counts come from the path
 			continue
 		}
+		// The order list is rebuilt from the bitset when a result is
+		// read (sortOrder), so a new address costs two stores here.
 		seen[w] |= bit
 		via[v] = i
-		t.order = append(t.order, v)
+		t.marked++
 	}
 }
 
@@ -163,7 +193,7 @@ func (t *tracer) pathHops(v graph.NodeID) int {
 // from an address that was tainted before the transfer, not dust.
 func (t *tracer) poisonAmount(v graph.NodeID) float64 {
 	if t.source[v] {
-		return t.amount[v]
+		return t.amountOf(v)
 	}
 	var sum float64
 	for _, e := range t.g.In(v) {
@@ -194,7 +224,7 @@ func (t *tracer) sent() {
 				s += t.g.Value(e)
 			}
 		}
-		t.amount[u] = s
+		t.setAmount(u, s)
 	}
 }
 
@@ -509,6 +539,37 @@ func (t *tracer) reach() {
 	t.sent()
 }
 
+// sortOrder rebuilds the list of tainted addresses from the bitset after
+// reachStream, when a result is first read: seeds first, then by the edge
+// that first brought taint, which is the order they were reached in.
+func (t *tracer) sortOrder() {
+	if !t.lazyOrder {
+		return
+	}
+	t.lazyOrder = false
+	var seeds []graph.NodeID
+	keys := make([]uint64, 0, len(t.order)+int(t.marked))
+	for w, word := range t.seen {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			word &= word - 1
+			v := graph.NodeID(w*64 + b)
+			if t.source[v] {
+				seeds = append(seeds, v)
+				continue
+			}
+			keys = append(keys, uint64(t.via[v])<<32|uint64(v))
+		}
+	}
+	slices.Sort(seeds)
+	slices.Sort(keys)
+	order := append(t.order[:0], seeds...)
+	for _, k := range keys {
+		order = append(order, graph.NodeID(k))
+	}
+	t.order = order
+}
+
 func (t *tracer) result() *Result {
 	return &Result{
 		Model:    t.opt.Model,
@@ -530,7 +591,7 @@ func (t *tracer) node(v graph.NodeID) Node {
 	n := Node{
 		ID:      v,
 		Address: t.g.Address(v),
-		Amount:  t.amount[v],
+		Amount:  t.amountOf(v),
 		First:   t.opt.Start,
 		Hops:    int(h),
 		Via:     t.via[v],

@@ -188,11 +188,19 @@ type Result struct {
 }
 
 // Len returns the number of tainted addresses, seeds included.
-func (r *Result) Len() int { return len(r.t.order) }
+func (r *Result) Len() int {
+	if r.t.lazyOrder {
+		return len(r.t.order) + int(r.t.marked)
+	}
+	return len(r.t.order)
+}
 
 // At returns the i-th tainted address: seeds first, then in the order the
 // taint reached them.
-func (r *Result) At(i int) Node { return r.t.node(r.t.order[i]) }
+func (r *Result) At(i int) Node {
+	r.t.sortOrder()
+	return r.t.node(r.t.order[i])
+}
 
 // Node returns the tainted record of id.
 func (r *Result) Node(id graph.NodeID) (Node, bool) {
@@ -205,6 +213,7 @@ func (r *Result) Node(id graph.NodeID) (Node, bool) {
 // Nodes returns every tainted address whose taint is at least min, in the
 // order of At.
 func (r *Result) Nodes(min float64) []Node {
+	r.t.sortOrder()
 	var out []Node
 	for _, v := range r.t.order {
 		if n := r.t.node(v); n.Amount >= min || n.Seed {
@@ -216,6 +225,7 @@ func (r *Result) Nodes(min float64) []Node {
 
 // Exits returns the tainted addresses that are terminal services.
 func (r *Result) Exits() []Node {
+	r.t.sortOrder()
 	var out []Node
 	for _, v := range r.t.order {
 		if r.t.hops[v] == stopped {
@@ -327,8 +337,9 @@ type tracer struct {
 	g        *graph.Graph
 	opt      Options
 	maxHops  uint8
-	hops     []uint8 // untainted, or the fewest hops; stopped for terminals
-	amount   []float64
+	hops     []uint8   // untainted, or the fewest hops; stopped for terminals
+	amount   []float64 // nil for timed poison, which uses sparse
+	sparse   map[graph.NodeID]float64
 	via      []uint32
 	order    []graph.NodeID // tainted nodes in the order they were reached
 	isTx     []bool         // nil when the graph has no transaction pseudo-nodes
@@ -345,7 +356,9 @@ type tracer struct {
 	// Bitsets over nodes: tainted; tainted and passing taint on (not a
 	// terminal); terminal services. 2 million nodes take 250 KB each.
 	seen, prop, term []uint64
-	filter           bool // only edges of asset aid
+	lazyOrder        bool   // order must be rebuilt from the seen bitset
+	marked           uint32 // addresses reachStream tainted without listing them
+	filter           bool   // only edges of asset aid
 	aid              uint32
 	start            uint32 // the window of edges traced
 	end              uint32
@@ -363,7 +376,7 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 		opt:      opt,
 		maxHops:  uint8(max(opt.MaxHops, 0)),
 		hops:     make([]uint8, n),
-		amount:   make([]float64, n),
+		sparse:   map[graph.NodeID]float64{},
 		via:      make([]uint32, n),
 		label:    map[graph.NodeID]Label{},
 		termH:    map[graph.NodeID]uint8{},
@@ -372,6 +385,9 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 	}
 	if opt.MaxHops == Unlimited {
 		t.maxHops = MaxHopsLimit + 1
+	}
+	if opt.Model != Poison || !g.Timed() {
+		t.amount = make([]float64, n)
 	}
 	for i := range t.hops {
 		t.hops[i] = untainted
