@@ -8,42 +8,42 @@ import (
 	"os"
 	"strings"
 
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 	"github.com/bulwark-intel/bulwark/internal/chain/screen"
+	"github.com/bulwark-intel/bulwark/internal/chain/source"
+	"github.com/bulwark-intel/bulwark/internal/stix"
 )
 
 func init() {
-	register(command{name: "screen", usage: "screen crypto addresses against DPRK-linked and sanctioned wallets: screen ADDR… | --file F", run: runScreen})
+	register(command{name: "screen", usage: "screen crypto addresses against DPRK-linked and sanctioned wallets, directly and through a transaction graph: screen ADDR… | --file F", run: runScreen})
 }
 
 func runScreen(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "screen", "[--json] ADDR… | --file F")
+	fs := newFlags(e, "screen", "[--db PATH] [--json] [--graph PATH [--hops 3]] ADDR… | --file F")
 	db := dbFlag(fs)
 	file := fs.String("file", "", "file with one address a line (- for stdin)")
 	asJSON := fs.Bool("json", false, "JSON output")
+	graphPath := fs.String("graph", "", "transaction graph for indirect exposure: a snapshot, or a source file or directory (ethereum-etl CSV, bitcoin-etl JSON lines, ground-truth CSV, GEXF)")
+	hops := fs.Int("hops", 3, "with --graph: hops walked back from each address")
+	high := fs.Float64("high", 0.10, "with --graph: share of inflow from listed addresses from which exposure is high")
+	medium := fs.Float64("medium", 0.01, "with --graph: share from which exposure is medium")
+	budget := fs.Int("budget", 200_000, "with --graph: transfers examined per address at most")
 	addrs, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
+	if *hops < 1 || *hops > 16 {
+		return fmt.Errorf("%w: --hops: 1 to 16", errUsage)
+	}
+	if *high <= 0 || *high > 1 || *medium <= 0 || *medium > *high {
+		return fmt.Errorf("%w: want 0 < --medium <= --high <= 1", errUsage)
+	}
 	if *file != "" {
-		f := e.stdin
-		if *file != "-" {
-			fh, err := os.Open(*file)
-			if err != nil {
-				return err
-			}
-			defer fh.Close()
-			f = fh
+		more, err := readAddressFile(e, *file)
+		if err != nil {
+			return err
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 64<<10)
-		for sc.Scan() {
-			if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-				addrs = append(addrs, l)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("%s: %w", *file, err)
-		}
+		addrs = append(addrs, more...)
 	}
 	if len(addrs) == 0 {
 		return fmt.Errorf("%w: screen needs addresses or --file", errUsage)
@@ -53,9 +53,23 @@ func runScreen(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
+	ix := screen.NewIndex(s, screen.IndexOptions{RebuildEvery: -1})
+	if _, err := ix.Update(ctx); err != nil {
+		return err
+	}
+	if *graphPath != "" {
+		g, err := screenGraph(ctx, *graphPath)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		ix.AttachGraph(g, screen.ExposureOptions{MaxHops: *hops, High: *high, Medium: *medium, Budget: *budget})
+	}
+	// The local operator reads its own store: everything it holds.
+	pol := screen.Operator(stix.TLPNone)
 	var all []screen.Result
 	for start := 0; start < len(addrs); start += screen.MaxBatch {
-		res, err := screen.Screen(ctx, s, addrs[start:min(start+screen.MaxBatch, len(addrs))])
+		res, err := ix.Screen(ctx, pol, addrs[start:min(start+screen.MaxBatch, len(addrs))])
 		if err != nil {
 			return err
 		}
@@ -67,21 +81,85 @@ func runScreen(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(all)
 	}
 	for _, r := range all {
-		if r.Error != "" {
-			fmt.Fprintf(e.stdout, "%-8s %s  invalid: %s\n", "-", r.Input, r.Error)
-			continue
-		}
-		fmt.Fprintf(e.stdout, "%-8s %s  (%s)\n", strings.ToUpper(r.Risk), r.Canonical, strings.Join(r.Chains, "/"))
-		for _, reason := range r.Reasons {
-			line := "         " + reason.Risk + ": " + reason.Name
-			if reason.Actor != "" {
-				line += " — attributed to " + reason.Actor
-			}
-			if reason.Source != "" {
-				line += " — listed by " + reason.Source
-			}
-			fmt.Fprintf(e.stdout, "%s [TLP:%s]\n", line, strings.ToUpper(reason.TLP))
-		}
+		printScreen(e, r)
 	}
 	return nil
+}
+
+func readAddressFile(e *env, name string) ([]string, error) {
+	f := e.stdin
+	if name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		f = fh
+	}
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}
+
+// screenGraph opens a snapshot, or loads source files into a graph.
+func screenGraph(ctx context.Context, path string) (*graph.Graph, error) {
+	if head, err := readHead(path, 8); err == nil && graph.IsSnapshot(head) {
+		return graph.OpenSnapshot(path)
+	}
+	b := graph.NewBuilder()
+	if _, err := source.Load(ctx, path, b); err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
+}
+
+func printScreen(e *env, r screen.Result) {
+	if r.Error != "" {
+		fmt.Fprintf(e.stdout, "%-8s %s  invalid: %s\n", "-", r.Input, r.Error)
+		return
+	}
+	fmt.Fprintf(e.stdout, "%-8s %s  (%s)\n", strings.ToUpper(r.Risk), r.Canonical, strings.Join(r.Chains, "/"))
+	for _, reason := range r.Reasons {
+		if x := reason.Indirect; x != nil {
+			line := fmt.Sprintf("         %s: %.3g%% of its inflow traces back to %s (%s", reason.Risk, 100*x.Share, x.Listed, reason.Name)
+			if reason.Actor != "" {
+				line += ", attributed to " + reason.Actor
+			}
+			line += ")"
+			if x.Truncated {
+				line += ", at least (work budget reached)"
+			}
+			fmt.Fprintf(e.stdout, "%s [TLP:%s]\n", line, strings.ToUpper(reason.TLP))
+			for _, h := range x.Path {
+				amt := h.Amount
+				if h.USD > 0 {
+					amt = fmt.Sprintf("%.2f USD", h.USD)
+				} else if h.Asset != "" {
+					amt += " of " + h.Asset
+				}
+				fmt.Fprintf(e.stdout, "           %s → %s  %s  %s  tx %s\n", h.From, h.To, amt, h.Time, h.Tx)
+			}
+			continue
+		}
+		line := "         " + reason.Risk + ": " + reason.Name
+		if reason.Actor != "" {
+			line += " — attributed to " + reason.Actor
+		}
+		if reason.Source != "" {
+			line += " — listed by " + reason.Source
+		}
+		if reason.Note != "" {
+			line += " (" + reason.Note + ")"
+		}
+		fmt.Fprintf(e.stdout, "%s [TLP:%s]\n", line, strings.ToUpper(reason.TLP))
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -46,6 +45,9 @@ type Options struct {
 	Access *access.Service
 	// Admin, with Access, enables the admin API under /api/v1/admin/.
 	Admin Admin
+	// Screen is the index POST /api/v1/screen answers from (see screen.go);
+	// unset, the server makes one over its store.
+	Screen *screen.Index
 }
 
 // Server serves the read-only API, health and metrics.
@@ -61,6 +63,8 @@ type Server struct {
 	statsMu   sync.Mutex
 	stats     store.Stats
 	statsTime time.Time
+
+	scr screening
 }
 
 // maxQueryLen bounds a search value or actor name.
@@ -123,6 +127,10 @@ func (w *statusWriter) WriteHeader(code int) {
 func (s *Server) handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if s.opts.Access != nil {
+			// One reading of the store's generations per request.
+			r = r.WithContext(s.opts.Access.WithRequest(r.Context()))
+		}
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		if err := h(sw, r); err != nil {
 			code := http.StatusInternalServerError
@@ -281,30 +289,6 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(rec.Object.Raw)
 	return err
-}
-
-// screen answers a batch of up to screen.MaxBatch addresses with the
-// evidence the viewer may see.
-func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Addresses []string `json:"addresses"`
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
-	if err := dec.Decode(&in); err != nil {
-		return badRequest("invalid JSON body: " + err.Error())
-	}
-	if len(in.Addresses) == 0 || len(in.Addresses) > screen.MaxBatch {
-		return badRequest(fmt.Sprintf("addresses: give 1 to %d", screen.MaxBatch))
-	}
-	rd, err := s.reader(r)
-	if err != nil {
-		return err
-	}
-	res, err := screen.Screen(r.Context(), rd, in.Addresses)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"results": res})
 }
 
 func (s *Server) statsHandler(w http.ResponseWriter, r *http.Request) error {

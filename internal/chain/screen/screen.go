@@ -1,35 +1,64 @@
 // Package screen screens cryptocurrency addresses against the wallets the
 // store knows: OFAC-listed, attributed to a DPRK actor by a partner, or
-// labelled as a mixer, bridge or exchange. It answers for direct exposure
-// (the address itself is listed); indirect exposure through the transfer
-// graph comes with the chain graph.
+// labelled as a mixer, bridge or exchange.
 //
-// Screening reads through a store.Reader, so the hub hands it the viewer's
-// view (access.ReaderFor) and an organisation only gets evidence it may
-// see.
+// An Index holds every wallet indicator of the store in memory (canonical
+// address → listings, each with its indicator, name, creator, labels and
+// the facts of the access decision), loaded through a store reader and
+// kept current by polling for additions. Screening answers for:
+//
+//   - direct exposure: the address itself is listed. Sanctioned or
+//     actor-attributed listings are severe, perpetrators high, mixers and
+//     bridges medium, exchanges low.
+//   - indirect exposure, when a transaction graph is attached
+//     (Index.AttachGraph): the share of the address's inflow that
+//     originates, within a few hops and respecting time, from addresses
+//     listed high or severe, by reverse haircut (the model and its worked
+//     example head exposure.go).
+//
+// Access: the index keeps the evidence of every organisation and filters it
+// per viewer at answer time with a Policy built from the access service's
+// own decision (PolicyFor), so an organisation only gets evidence it may
+// see — and indirect exposure counts only sources it may see. Policy
+// changes (grants, clearances, tokens) apply to the next request; listing
+// changes to the next Update (new objects, versions and revocations) or
+// the next reload (objects taken out of a collection).
 package screen
 
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/address"
 	"github.com/bulwark-intel/bulwark/internal/stix"
-	"github.com/bulwark-intel/bulwark/internal/store"
 )
 
 // Risk levels, most severe first.
 const (
 	Severe = "severe" // sanctioned, or attributed to a threat actor
-	High   = "high"   // listed as a perpetrator or as malicious by a partner
-	Medium = "medium" // a mixer, bridge or other laundering service
-	Low    = "low"    // a known service such as an exchange
+	High   = "high"   // listed as a perpetrator, or indirect exposure over the high threshold
+	Medium = "medium" // a mixer, bridge or other laundering service; indirect exposure over the medium threshold
+	Low    = "low"    // a known service such as an exchange; any smaller indirect exposure
 	None   = "none"
 )
 
-var rank = map[string]int{None: 0, Low: 1, Medium: 2, High: 3, Severe: 4}
+// rankOf orders risk levels; unknown ones rank with none.
+func rankOf(risk string) int {
+	switch risk {
+	case Low:
+		return 1
+	case Medium:
+		return 2
+	case High:
+		return 3
+	case Severe:
+		return 4
+	}
+	return 0
+}
 
 // MaxBatch bounds one screening request.
 const MaxBatch = 10000
@@ -44,19 +73,21 @@ type Reason struct {
 	TLP       string   `json:"tlp"`
 	Risk      string   `json:"risk"`
 	Note      string   `json:"note,omitempty"`
+	// Indirect is set for indirect exposure: the indicator, name, source
+	// and actor above are then those of the listing the path leads to.
+	Indirect *Indirect `json:"indirect,omitempty"`
 }
-
-// caseInsensitive marks records found by the lower-cased form.
-const caseInsensitive = "\x00ci:"
 
 // Result is the answer for one address.
 type Result struct {
-	Input     string   `json:"input"`
-	Canonical string   `json:"canonical,omitempty"`
-	Chains    []string `json:"chains,omitempty"`
-	Risk      string   `json:"risk"`
-	Error     string   `json:"error,omitempty"`
-	Reasons   []Reason `json:"reasons,omitempty"`
+	Input     string `json:"input"`
+	Canonical string `json:"canonical,omitempty"`
+	// Chains the address is valid on, most likely first. The slice may be
+	// shared between results: do not modify it.
+	Chains  []string `json:"chains,omitempty"`
+	Risk    string   `json:"risk"`
+	Error   string   `json:"error,omitempty"`
+	Reasons []Reason `json:"reasons,omitempty"`
 	// TLP is the most restrictive marking among the evidence shown.
 	TLP string `json:"tlp,omitempty"`
 }
@@ -64,175 +95,341 @@ type Result struct {
 // ErrTooMany is returned for a batch over MaxBatch.
 var ErrTooMany = errors.New("too many addresses in one request")
 
-// Screen screens each address. Invalid addresses get Error and risk none;
-// they do not fail the batch.
-func Screen(ctx context.Context, r store.Reader, inputs []string) ([]Result, error) {
+// lockChunk is how many addresses are answered under one hold of the read
+// lock, so a long batch never keeps an update (and the requests queued
+// behind it) waiting for long.
+const lockChunk = 256
+
+// Screen screens each address as the policy's viewer. Invalid addresses
+// get Error and risk none; they do not fail the batch.
+func (ix *Index) Screen(ctx context.Context, pol Policy, inputs []string) ([]Result, error) {
 	if len(inputs) > MaxBatch {
 		return nil, ErrTooMany
 	}
 	out := make([]Result, len(inputs))
-	names := map[string]string{} // identity and actor names, by id
 	for i, in := range inputs {
-		res := Result{Input: in, Risk: None}
-		a, err := address.Parse(in)
-		if err != nil {
-			res.Error = err.Error()
-			out[i] = res
-			continue
-		}
-		res.Canonical = a.Canonical
-		for _, c := range a.Chains {
-			res.Chains = append(res.Chains, string(c))
-		}
-		recs, err := r.ByValue(ctx, a.Canonical, 100)
-		if err != nil {
+		parseInput(&out[i], in)
+	}
+	var sc scratch
+	for start := 0; start < len(out); start += lockChunk {
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		// Some sources lower-case every address, which breaks base58
-		// (the OFAC entity map in wide use does). A case-insensitive match
-		// is still evidence, and two valid base58 addresses differing only
-		// in case do not occur in practice; the reason says so.
-		if low := strings.ToLower(a.Canonical); low != a.Canonical {
-			more, err := r.ByValue(ctx, low, 100)
-			if err != nil {
-				return nil, err
-			}
-			for _, rec := range more {
-				rec.Source = caseInsensitive + rec.Source
-				recs = append(recs, rec)
-			}
-		}
-		if err := evidence(ctx, r, &res, recs, names); err != nil {
+		ix.mu.RLock()
+		st := ix.st
+		v := pol.resolve(st)
+		st.directBatch(&v, out[start:min(start+lockChunk, len(out))], &sc)
+		ix.mu.RUnlock()
+	}
+	if exp := ix.exp.Load(); exp != nil {
+		if err := exp.screen(ctx, pol, out); err != nil {
 			return nil, err
 		}
-		out[i] = res
 	}
 	return out, nil
 }
 
-// evidence turns the indicators listing an address into reasons.
-func evidence(ctx context.Context, r store.Reader, res *Result, recs []store.Record, names map[string]string) error {
-	var inds []store.Record
-	for _, rec := range recs {
-		if rec.Object.Type == "indicator" && !rec.Object.Revoked && listsWallet(rec.Object) {
-			inds = append(inds, rec)
-		}
+// evmChains is the Chains of every EVM address, shared by all results.
+var evmChains = func() []string {
+	out := make([]string, len(address.EVMChains))
+	for i, c := range address.EVMChains {
+		out[i] = string(c)
 	}
-	if len(inds) == 0 {
-		return nil
+	return out
+}()
+
+func parseInput(res *Result, in string) {
+	*res = Result{Input: in, Risk: None}
+	// Most screened addresses are EVM accounts in their canonical form
+	// (0x and 40 lower-case hex digits), which carry no checksum: they are
+	// their own canonical form, and skipping the general parser halves the
+	// cost of a lookup.
+	if canonicalEVM(in) {
+		res.Canonical, res.Chains = in, evmChains
+		return
 	}
-	ids := make([]string, len(inds))
-	for i, rec := range inds {
-		ids[i] = rec.Object.ID
-	}
-	edges, err := r.Edges(ctx, ids)
+	a, err := address.Parse(in)
 	if err != nil {
-		return err
+		res.Error = err.Error()
+		return
 	}
-	actorOf := map[string][]string{}
-	var want []string
-	for _, e := range edges {
-		if e.Kind == "indicates" || e.Kind == "attributed-to" {
-			actorOf[e.Source] = append(actorOf[e.Source], e.Target)
-			want = append(want, e.Target)
-		}
+	res.Canonical = a.Canonical
+	res.Chains = make([]string, len(a.Chains))
+	for i, c := range a.Chains {
+		res.Chains[i] = string(c)
 	}
-	for _, rec := range inds {
-		if c := rec.CreatedBy; c != "" {
-			want = append(want, c)
-		}
-	}
-	if err := resolveNames(ctx, r, want, names); err != nil {
-		return err
-	}
-	worst := stix.TLPNone
-	for _, rec := range inds {
-		o := rec.Object
-		tlp := rec.EffectiveTLP
-		if tlp == stix.TLPNone {
-			tlp = stix.TLPAmber
-		}
-		if tlp > worst {
-			worst = tlp
-		}
-		reason := Reason{Indicator: o.ID, Name: o.String("name"), Source: names[rec.CreatedBy], Labels: o.Labels, TLP: tlp.String()}
-		if strings.HasPrefix(rec.Source, caseInsensitive) {
-			reason.Note = "matched ignoring case: the source lower-cased this address"
-		}
-		var actors []string
-		for _, id := range actorOf[o.ID] {
-			if n := names[id]; n != "" {
-				actors = append(actors, n)
-			}
-		}
-		sort.Strings(actors)
-		reason.Actor = strings.Join(actors, ", ")
-		reason.Risk = riskOf(o, reason)
-		if rank[reason.Risk] > rank[res.Risk] {
-			res.Risk = reason.Risk
-		}
-		res.Reasons = append(res.Reasons, reason)
-	}
-	sort.SliceStable(res.Reasons, func(i, j int) bool { return rank[res.Reasons[i].Risk] > rank[res.Reasons[j].Risk] })
-	res.TLP = worst.String()
-	return nil
 }
 
-func listsWallet(o *stix.Object) bool {
-	for _, pv := range stix.PatternValues(o.String("pattern")) {
-		if strings.HasPrefix(pv.Path, "cryptocurrency-wallet:") {
+func canonicalEVM(s string) bool {
+	if len(s) != 42 || s[0] != '0' || s[1] != 'x' {
+		return false
+	}
+	for i := 2; i < 42; i++ {
+		if _, ok := unhex(s[i]); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// scratch holds per-call buffers so a lookup allocates nothing.
+type scratch struct {
+	key   []byte
+	lids  []uint32
+	found []found
+
+	// batches
+	keyBuf []byte
+	keys   [][]byte
+	which  []int
+	tags   []uint32
+	refs   []uint32
+	hit    []bool
+	sink   uint64
+}
+
+// directBatch is direct for many results, with the table lookups of the
+// batch overlapped (addrTable.findBatch).
+func (st *state) directBatch(v *view, out []Result, sc *scratch) {
+	sc.keyBuf, sc.keys, sc.which = sc.keyBuf[:0], sc.keys[:0], sc.which[:0]
+	for i := range out {
+		if out[i].Error == "" {
+			start := len(sc.keyBuf)
+			sc.keyBuf = appendKey(sc.keyBuf, out[i].Canonical)
+			sc.which = append(sc.which, i)
+			sc.keys = append(sc.keys, sc.keyBuf[start:len(sc.keyBuf):len(sc.keyBuf)])
+		}
+	}
+	// keyBuf may have moved while growing: slice the keys again.
+	off := 0
+	for k := range sc.keys {
+		n := len(sc.keys[k])
+		sc.keys[k] = sc.keyBuf[off : off+n : off+n]
+		off += n
+	}
+	n := len(sc.keys)
+	sc.tags, sc.refs, sc.hit = grow(sc.tags, n), grow(sc.refs, n), growBool(sc.hit, n)
+	st.addrs.findBatch(sc.keys, sc.tags, sc.refs, sc.hit, &sc.sink)
+	// Listed addresses go on to their listing and indicator: touch both for
+	// the whole batch first, so these cache misses overlap too.
+	x := sc.sink
+	for k := range sc.which {
+		if sc.hit[k] {
+			if w := st.addrs.postings(sc.refs[k]); w&single != 0 {
+				l := st.listing(w &^ single)
+				x ^= uint64(l.modified)
+				sc.tags[k] = l.ind // tags are spent: reuse for the indicator
+			} else {
+				sc.tags[k] = noRef
+			}
+		}
+	}
+	for k := range sc.which {
+		if sc.hit[k] && sc.tags[k] != noRef {
+			x ^= uint64(st.ind(sc.tags[k]).uuid[0])
+		}
+	}
+	sc.sink = x
+	for k, i := range sc.which {
+		ref := uint32(noRef)
+		if sc.hit[k] {
+			ref = sc.refs[k]
+		}
+		st.directRef(v, &out[i], sc, sc.keys[k], ref)
+	}
+}
+
+const noRef = ^uint32(0)
+
+func grow(s []uint32, n int) []uint32 {
+	if cap(s) < n {
+		return make([]uint32, n)
+	}
+	return s[:n]
+}
+
+func growBool(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	return s[:n]
+}
+
+type found struct {
+	lid uint32
+	ind uint32
+	eff stix.TLP
+	ci  bool // matched ignoring case
+}
+
+// direct fills res with the listings of its canonical address the view
+// may see. The caller holds the read lock.
+func (st *state) direct(v *view, res *Result, sc *scratch) {
+	sc.key = appendKey(sc.key[:0], res.Canonical)
+	ref, ok := st.addrs.find(sc.key)
+	if !ok {
+		ref = noRef
+	}
+	st.directRef(v, res, sc, sc.key, ref)
+}
+
+// directRef is direct once the canonical key has been looked up: ref is
+// its record, or noRef.
+func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref uint32) {
+	sc.found = sc.found[:0]
+	if ref != noRef {
+		st.collect(v, sc, ref, false)
+	}
+	// Some sources lower-case every address, which breaks base58 (the
+	// OFAC entity map in wide use does). A case-insensitive match is still
+	// evidence, and two valid base58 addresses differing only in case do
+	// not occur in practice; the reason says so. (EVM keys are lower case
+	// already.)
+	if len(key) > 0 && key[0] != 0 && len(st.lower) > 0 && hasUpper(res.Canonical) {
+		sc.key = appendLower(sc.key[:0], res.Canonical)
+		if _, maybe := st.lower[string(sc.key)]; maybe {
+			if ref, ok := st.addrs.find(sc.key); ok {
+				st.collect(v, sc, ref, true)
+			}
+		}
+	}
+	if len(sc.found) == 0 {
+		return
+	}
+	worst, grade := stix.TLPNone, gNone
+	res.Reasons = make([]Reason, 0, len(sc.found))
+	for _, f := range sc.found {
+		l := st.listing(f.lid)
+		id := st.indicatorID(l.ind)
+		// Labels is the index's interned slice: results are for encoding
+		// and reading only.
+		r := Reason{Indicator: id, Name: st.strs[l.name], Labels: st.sets[l.labels],
+			TLP: f.eff.String(), Source: st.visibleName(v, l.createdBy)}
+		if f.ci {
+			r.Note = "matched ignoring case: the source lower-cased this address"
+		}
+		if st.ind(l.ind).attributed {
+			r.Actor = strings.Join(st.actorsOf(v, id), ", ")
+		}
+		g := l.grade
+		if r.Actor != "" {
+			g = gSevere
+		}
+		r.Risk = gradeName[g]
+		if g > grade {
+			grade = g
+		}
+		worst = max(worst, f.eff)
+		res.Reasons = append(res.Reasons, r)
+	}
+	sortReasons(res.Reasons)
+	if rankOf(gradeName[grade]) > rankOf(res.Risk) {
+		res.Risk = gradeName[grade]
+	}
+	res.TLP = worst.String()
+}
+
+// sortReasons orders reasons most severe first, keeping the order of equal
+// ones (an insertion sort: there are few, and sort.SliceStable allocates).
+func sortReasons(rs []Reason) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && rankOf(rs[j].Risk) > rankOf(rs[j-1].Risk); j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+// appendLower appends the index key of the ASCII-lower-cased s (not an
+// EVM address, whose keys are lower case already).
+func appendLower(dst []byte, s string) []byte {
+	if len(s) > maxKeyLen {
+		s = s[:maxKeyLen]
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
 			return true
 		}
 	}
 	return false
 }
 
-// riskOf grades one listing: sanctions and actor attribution are severe;
-// the importers' labels (OFAC "sanctioned", TagPack categories) grade the
-// rest.
-func riskOf(o *stix.Object, r Reason) string {
-	labels := map[string]bool{}
-	for _, l := range o.Labels {
-		labels[strings.ToLower(l)] = true
+// collect adds the visible listings of record ref to sc.found, one per
+// indicator: the least restricted of its visible listings, as the access
+// package's value search picks.
+func (st *state) collect(v *view, sc *scratch, ref uint32, ci bool) {
+	sc.lids = st.addrs.listings(sc.lids[:0], st.addrs.postings(ref))
+next:
+	for _, lid := range sc.lids {
+		l := st.listing(lid)
+		if !l.live {
+			continue
+		}
+		eff, ok := v.sees(l.coll, l.tlp, st.strs[l.createdBy], st.sets[l.recips])
+		if !ok {
+			continue
+		}
+		for i := range sc.found {
+			f := &sc.found[i]
+			if f.ind != l.ind {
+				continue
+			}
+			if (f.ci && !ci) || (f.ci == ci && eff < f.eff) {
+				*f = found{lid: lid, ind: l.ind, eff: eff, ci: ci}
+			}
+			continue next
+		}
+		sc.found = append(sc.found, found{lid: lid, ind: l.ind, eff: eff, ci: ci})
 	}
-	for _, l := range o.Strings("indicator_types") {
-		labels[strings.ToLower(l)] = true
-	}
-	cat := strings.ToLower(o.String("x_bulwark_category"))
-	switch {
-	case labels["sanctioned"] || r.Actor != "":
-		return Severe
-	case labels["perpetrator"] || labels["malicious-activity"] || cat == "perpetrator":
-		return High
-	case labels["mixer"] || labels["bridge"] || strings.Contains(cat, "mix") || strings.Contains(cat, "bridge"):
-		return Medium
-	case labels["exchange"] || strings.Contains(cat, "exchange"):
-		return Low
-	}
-	return High // listed by someone, for a reason this grading does not know
 }
 
-func resolveNames(ctx context.Context, r store.Reader, ids []string, names map[string]string) error {
-	var missing []string
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if _, ok := names[id]; !ok && !seen[id] {
-			seen[id] = true
-			missing = append(missing, id)
+// visibleName is the name of object id (interned) as the viewer may see
+// it, or "".
+func (st *state) visibleName(v *view, id uint32) string {
+	if id == 0 {
+		return ""
+	}
+	n := st.named[id]
+	if n == nil {
+		return ""
+	}
+	name, best := "", stix.TLP(127)
+	for i := range n.vers {
+		if eff, ok := v.seesFacts(&n.vers[i].visFacts); ok && eff < best {
+			name, best = n.vers[i].name, eff
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	return name
+}
+
+// actorsOf names the actors indicator id is attributed to by relationships
+// the viewer may see, to actors it may see, sorted.
+func (st *state) actorsOf(v *view, id string) []string {
+	var out []string
+	for _, r := range st.attrs[id] {
+		for i := range r.vers {
+			rv := &r.vers[i]
+			if !rv.live || rv.src != id {
+				continue
+			}
+			if _, ok := v.seesFacts(&rv.visFacts); !ok {
+				continue
+			}
+			if n := st.visibleName(v, rv.dst); n != "" && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
 	}
-	recs, err := r.Latest(ctx, missing)
-	if err != nil {
-		return err
-	}
-	for _, id := range missing {
-		names[id] = ""
-	}
-	for _, rec := range recs {
-		names[rec.Object.ID] = rec.Object.Name()
-	}
-	return nil
+	sort.Strings(out)
+	return out
 }

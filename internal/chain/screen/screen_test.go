@@ -3,17 +3,24 @@ package screen_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/bulwark-intel/bulwark/internal/access"
+	"github.com/bulwark-intel/bulwark/internal/chain/address"
 	"github.com/bulwark-intel/bulwark/internal/chain/screen"
 	"github.com/bulwark-intel/bulwark/internal/corpus"
 	"github.com/bulwark-intel/bulwark/internal/feed"
 	"github.com/bulwark-intel/bulwark/internal/feed/ofac"
 	"github.com/bulwark-intel/bulwark/internal/feed/stixfile"
+	"github.com/bulwark-intel/bulwark/internal/feed/tagpack"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
 	"github.com/bulwark-intel/bulwark/internal/store/sqlite"
@@ -42,9 +49,20 @@ func openWith(t *testing.T, format feed.Format, path string) store.Store {
 	return s
 }
 
+// load builds an index over s.
+func load(t testing.TB, s screen.Store) *screen.Index {
+	t.Helper()
+	ix := screen.NewIndex(s, screen.IndexOptions{RebuildEvery: -1})
+	if _, err := ix.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
 func TestScreenFixture(t *testing.T) {
 	s := openWith(t, stixfile.Format, "../../lookup/testdata/actors.json")
-	res, err := screen.Screen(ctx, s, []string{
+	ix := load(t, s)
+	res, err := ix.Screen(ctx, screen.Operator(stix.TLPNone), []string{
 		"0x098b716b8aaf21512996dc57eb0615e2383e2f96", // Ronin exploiter, lower case
 		"0x1111111111111111111111111111111111111111", // RED in the fixture
 		"0x2222222222222222222222222222222222222222", // valid, unlisted
@@ -80,7 +98,11 @@ func TestScreenFixture(t *testing.T) {
 	}
 	acc := access.New(s)
 	defer acc.Close()
-	res, err = screen.Screen(ctx, acc.ReaderFor(access.Viewer{Org: org}), []string{"0x1111111111111111111111111111111111111111", "0x098b716b8aaf21512996dc57eb0615e2383e2f96"})
+	pol, err := screen.PolicyFor(ctx, acc, access.Viewer{Org: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = ix.Screen(ctx, pol, []string{"0x1111111111111111111111111111111111111111", "0x098b716b8aaf21512996dc57eb0615e2383e2f96"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,24 +112,57 @@ func TestScreenFixture(t *testing.T) {
 	if res[1].Risk != screen.Severe {
 		t.Errorf("CLEAR evidence hidden: %+v", res[1])
 	}
-	if _, err := screen.Screen(ctx, s, make([]string, screen.MaxBatch+1)); err == nil {
+	if _, err := ix.Screen(ctx, pol, make([]string, screen.MaxBatch+1)); err == nil {
 		t.Error("oversized batch accepted")
 	}
 }
 
-// Every OFAC-listed DPRK address of the corpus screens severe with its
-// sanctioned entity. The entity map lower-cases addresses, so the
-// addresses screened are the case-preserving per-asset lists' entries that
-// the map gives a DPRK program.
-func TestScreenOFACDPRK(t *testing.T) {
-	path := corpus.Path(t, "chain/ofac_sdn_entity_map/sanctioned-addresses.json")
-	s := openWith(t, ofac.Entities, path)
+// importFile imports one corpus file into collection c of s, dating
+// objects without a date of their own at when.
+func importFile(t *testing.T, s store.Store, format feed.Format, path string, when time.Time) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := feed.Import(ctx, s, "c", format, feed.Source{Path: path, R: f, Time: when}, 0); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// ofacDPRK loads the three OFAC shapes of the corpus — the per-asset lists
+// (case-preserving), the SDN entity map (names the entity, lower-cases
+// addresses) and GraphSense's OFAC TagPack — into one store, and returns
+// it with the DPRK addresses to screen (canonical form → entity). The
+// addresses are every one of the lists and the TagPack that the map gives
+// a DPRK program, and the map's own where they are valid as written (hex).
+func ofacDPRK(t *testing.T) (store.Store, map[string]string) {
+	t.Helper()
+	mapPath := corpus.Path(t, "chain/ofac_sdn_entity_map/sanctioned-addresses.json")
+	lists, err := filepath.Glob(filepath.Join(corpus.Path(t, "chain/ofac_0xB10C_lists"), "sanctioned_addresses_*.txt"))
+	if err != nil || len(lists) == 0 {
+		t.Fatalf("no OFAC lists: %v", err)
+	}
+	yamlPath := corpus.Path(t, "chain/graphsense_tagpacks/ofac.yaml")
+	s := newStore(t, "c")
+	// The lists and the map make the same indicator (one id per asset and
+	// address); the map's version names the entity and is dated by its SDN
+	// list, so the undated lists are dated before it, as the lists were
+	// published before that map.
+	listDate := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	importFile(t, s, ofac.Entities, mapPath, listDate)
+	for _, l := range lists {
+		importFile(t, s, ofac.List, l, listDate)
+	}
+	importFile(t, s, tagpack.Format, yamlPath, listDate)
+
 	var m struct {
 		Addresses map[string]struct {
 			Entries []struct{ Entity, Program string }
 		}
 	}
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(mapPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,33 +177,62 @@ func TestScreenOFACDPRK(t *testing.T) {
 			}
 		}
 	}
-	lists, err := filepath.Glob(filepath.Join(corpus.Path(t, "chain/ofac_0xB10C_lists"), "sanctioned_addresses_*.txt"))
-	if err != nil || len(lists) == 0 {
-		t.Fatalf("no OFAC lists: %v", err)
+	out := map[string]string{}
+	add := func(a string) {
+		if ent := entity[strings.ToLower(a)]; ent != "" {
+			if p, err := address.Parse(a); err == nil {
+				out[p.Canonical] = ent
+			}
+		}
 	}
-	seen := map[string]bool{}
-	var addrs []string
 	for _, l := range lists {
 		b, err := os.ReadFile(l)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range strings.Fields(string(b)) {
-			if entity[strings.ToLower(a)] != "" && !seen[a] {
-				seen[a] = true
-				addrs = append(addrs, a)
-			}
+			add(a)
 		}
 	}
-	if len(addrs) < 40 {
-		t.Fatalf("only %d DPRK addresses found in the OFAC lists", len(addrs))
+	var pack struct{ Tags []struct{ Address string } }
+	b, err = os.ReadFile(yamlPath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	res, err := screen.Screen(ctx, s, addrs)
+	if err := yaml.Unmarshal(b, &pack); err != nil {
+		t.Fatal(err)
+	}
+	fromYAML := 0
+	for _, tag := range pack.Tags {
+		if entity[strings.ToLower(tag.Address)] != "" {
+			fromYAML++
+		}
+		add(tag.Address)
+	}
+	for a := range m.Addresses {
+		add(a)
+	}
+	if len(out) < 40 || fromYAML == 0 {
+		t.Fatalf("only %d DPRK addresses found (%d in the TagPack)", len(out), fromYAML)
+	}
+	return s, out
+}
+
+// Every OFAC-listed DPRK address of the corpus screens severe with its
+// sanctioned entity.
+func TestScreenOFACDPRK(t *testing.T) {
+	s, dprk := ofacDPRK(t)
+	var addrs []string
+	for a := range dprk {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs)
+	res, err := load(t, s).Screen(ctx, screen.Operator(stix.TLPNone), addrs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range res {
-		want := entity[strings.ToLower(addrs[i])]
+		want := dprk[addrs[i]]
 		found := false
 		for _, reason := range r.Reasons {
 			found = found || strings.Contains(reason.Actor, want) || strings.Contains(reason.Name, want)
@@ -157,5 +241,70 @@ func TestScreenOFACDPRK(t *testing.T) {
 			t.Errorf("%s: risk %s, error %q, reasons %+v, want severe naming %s", addrs[i], r.Risk, r.Error, r.Reasons, want)
 		}
 	}
-	t.Logf("%d DPRK-program addresses from the OFAC lists screen severe with their entity", len(addrs))
+	t.Logf("%d DPRK-program addresses from the OFAC lists, entity map and TagPack screen severe with their entity", len(addrs))
+}
+
+// Addresses one and two hops downstream of every OFAC-listed DPRK address
+// screen high, with the path back to the listed address as evidence.
+//
+// The test graph gives each listed address d two fresh downstream
+// addresses: d sends 100 to x1, which also gets 100 of clean funds (share
+// 0.5), then x1 sends 60 to x2, which also gets 40 of clean funds after
+// (share 60·0.5/100 = 0.3).
+func TestScreenOFACDownstream(t *testing.T) {
+	s, dprk := ofacDPRK(t)
+	var listed []string
+	for a := range dprk {
+		listed = append(listed, a)
+	}
+	sort.Strings(listed)
+	clean := evm(0xc1ea)
+	var ts []transfer
+	var x1, x2 []string
+	for i, d := range listed {
+		a, b := evm(0xd00000+i), evm(0xe00000+i)
+		x1, x2 = append(x1, a), append(x2, b)
+		t0 := int64(1_600_000_000 + 10*i)
+		tx := func(k int) string { return fmt.Sprintf("0x%064x", 4*i+k) }
+		ts = append(ts,
+			transfer{tx(0), t0, d, a, 100},
+			transfer{tx(1), t0 + 1, clean, a, 100},
+			transfer{tx(2), t0 + 2, a, b, 60},
+			transfer{tx(3), t0 + 3, clean, b, 40})
+	}
+	ix := load(t, s)
+	ix.AttachGraph(buildGraph(t, ts), screen.ExposureOptions{})
+	for _, hop := range []struct {
+		addrs []string
+		share float64
+	}{{x1, 0.5}, {x2, 0.3}} {
+		res, err := ix.Screen(ctx, screen.Operator(stix.TLPNone), hop.addrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			d := listed[i]
+			ind := indirect(r)
+			if r.Risk != screen.High || ind == nil {
+				t.Errorf("%s downstream of %s: risk %s, reasons %+v", r.Canonical, d, r.Risk, r.Reasons)
+				continue
+			}
+			x := ind.Indirect
+			wantHops := 1
+			if hop.share < 0.5 {
+				wantHops = 2
+			}
+			if !near(x.Share, hop.share) || x.Hops != wantHops || x.Listed != d || x.Path[0].From != d || x.Path[len(x.Path)-1].To != r.Canonical {
+				t.Errorf("%s downstream of %s: %+v", r.Canonical, d, x)
+			}
+			named := false
+			for _, l := range x.Listing {
+				named = named || strings.Contains(l.Actor+l.Name, dprk[d])
+			}
+			if !named || ind.TLP != "clear" {
+				t.Errorf("%s: evidence does not name %s: %+v", r.Canonical, dprk[d], ind)
+			}
+		}
+	}
+	t.Logf("%d addresses one hop and %d two hops downstream of the DPRK listings screen high", len(x1), len(x2))
 }

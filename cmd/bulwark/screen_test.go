@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+	"github.com/bulwark-intel/bulwark/internal/chain/screen"
+	"github.com/bulwark-intel/bulwark/internal/chain/source"
+)
+
+// screen --graph adds indirect exposure through a transfer file or a
+// snapshot: an address paid by the Ronin exploiter, and one paid by that
+// one, screen high with the path.
+func TestScreenCommandGraph(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	mustRun(t, "import", "--db", db, "--quiet", "../../internal/lookup/testdata/actors.json")
+	const (
+		ronin = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
+		one   = "0x3333333333333333333333333333333333333333"
+		two   = "0x4444444444444444444444444444444444444444"
+		clean = "0x5555555555555555555555555555555555555555"
+	)
+	csv := "Timestamp,Block,Tx_hash,From,From_label,To,To_label,Value_in_USD\n" +
+		"2022-03-29 10:00:00,100,0x" + strings.Repeat("a", 64) + "," + ronin + ",Ronin exploiter," + one + ",,1000\n" +
+		"2022-03-29 11:00:00,101,0x" + strings.Repeat("b", 64) + "," + clean + ",," + one + ",,1000\n" +
+		"2022-03-29 12:00:00,102,0x" + strings.Repeat("c", 64) + "," + one + ",," + two + ",,500\n"
+	gt := filepath.Join(dir, "flows.csv")
+	if err := os.WriteFile(gt, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "screen", "--db", db, "--graph", gt, one, two, clean)
+	for _, want := range []string{
+		"HIGH     " + one, "50% of its inflow traces back to " + ronin,
+		"HIGH     " + two, ronin + " → " + one, one + " → " + two, "tx 0x" + strings.Repeat("c", 64),
+		"NONE     " + clean,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The same through a snapshot, as JSON.
+	b := graph.NewBuilder()
+	if _, err := loadForTest(t, gt, b); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, "g.snap")
+	f, err := os.Create(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Build().WriteSnapshot(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	js := mustRun(t, "screen", "--db", db, "--graph", snap, "--hops", "1", "--json", one, two)
+	var res []screen.Result
+	if err := json.Unmarshal([]byte(js), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Risk != screen.High || res[0].Reasons[0].Indirect == nil || res[0].Reasons[0].Indirect.Share != 0.5 {
+		t.Errorf("one hop: %+v", res[0])
+	}
+	if res[1].Risk != screen.None {
+		t.Errorf("two hops away with --hops 1: %+v", res[1])
+	}
+	for _, bad := range [][]string{{"--hops", "0"}, {"--high", "0.01", "--medium", "0.5"}, {"--graph", filepath.Join(dir, "missing")}} {
+		args := append([]string{"screen", "--db", db}, bad...)
+		args = append(args, one)
+		if _, _, err := bulwark(t, args...); err == nil {
+			t.Errorf("%v accepted", bad)
+		} else if bad[0] != "--graph" && !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func loadForTest(t *testing.T, path string, b *graph.Builder) (source.Stats, error) {
+	t.Helper()
+	return source.Load(t.Context(), path, b)
+}

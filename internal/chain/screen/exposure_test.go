@@ -1,0 +1,280 @@
+package screen_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+	"github.com/bulwark-intel/bulwark/internal/chain/screen"
+	"github.com/bulwark-intel/bulwark/internal/stix"
+)
+
+type transfer struct {
+	tx       string
+	time     int64
+	from, to string
+	amount   uint64
+}
+
+func buildGraph(t testing.TB, ts []transfer) *graph.Graph {
+	t.Helper()
+	b := graph.NewBuilder()
+	for _, x := range ts {
+		if err := b.Add(graph.Transfer{Tx: x.tx, Block: uint64(x.time), Time: x.time, From: x.from, To: x.to, Amount: graph.AmountFromUint64(x.amount)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Build()
+}
+
+// exposureWorld lists S (sanctioned, severe) and M (a mixer, not a
+// source); C is clean.
+func exposureWorld(t *testing.T) (*screen.Index, map[string]string) {
+	t.Helper()
+	s := newStore(t, "c")
+	names := map[string]string{"S": evm(0xa1), "M": evm(0xa2), "C": evm(0xc0), "A": evm(1), "B": evm(2), "D": evm(4),
+		"E": evm(5), "F": evm(6), "G": evm(7), "H": evm(8)}
+	put(t, s, "c",
+		wallet(t, uid("indicator", 1), "OFAC SDN: S", names["S"], mClear, "", map[string]any{"labels": []string{"sanctioned"}}),
+		wallet(t, uid("indicator", 2), "mixer", names["M"], mClear, "", map[string]any{"labels": []string{"mixer"}}))
+	return load(t, s), names
+}
+
+func screenOne(t *testing.T, ix *screen.Index, addr string) screen.Result {
+	t.Helper()
+	res, err := ix.Screen(ctx, screen.Operator(stix.TLPNone), []string{addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0]
+}
+
+// indirect returns the indirect-exposure reason of r, or nil.
+func indirect(r screen.Result) *screen.Reason {
+	for i := range r.Reasons {
+		if r.Reasons[i].Indirect != nil {
+			return &r.Reasons[i]
+		}
+	}
+	return nil
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// Shares by hand:
+//
+//	t10 S→A 100, t20 C→A 300          A holds 400, 100 from S: 0.25
+//	t30 A→B 200                       B gets 200·0.25 = 50 listed
+//	t40 C→B 50                        B: 50/250 = 0.2            → high
+//	t50 S→A 400                       A: 500/800 = 0.625 (after B was paid)
+//	t5  A→D 10                        before A received anything: 0
+//	t60 B→E 100                       E: 100·0.2/100 = 0.2 at 3 hops
+//	t70 E→F 100                       F: 4 hops: 0 with MaxHops 3
+//	t75 C→G 490, t80 A→G 10           G: 10·0.625/500 = 1.25 %    → medium
+//	t85 M→H 100                       a mixer is not a source       → none
+func TestExposureHaircut(t *testing.T) {
+	ix, n := exposureWorld(t)
+	g := buildGraph(t, []transfer{
+		{"0x05", 5, n["A"], n["D"], 10},
+		{"0x10", 10, n["S"], n["A"], 100},
+		{"0x20", 20, n["C"], n["A"], 300},
+		{"0x30", 30, n["A"], n["B"], 200},
+		{"0x40", 40, n["C"], n["B"], 50},
+		{"0x50", 50, n["S"], n["A"], 400},
+		{"0x60", 60, n["B"], n["E"], 100},
+		{"0x70", 70, n["E"], n["F"], 100},
+		{"0x75", 75, n["C"], n["G"], 490},
+		{"0x80", 80, n["A"], n["G"], 10},
+		{"0x85", 85, n["M"], n["H"], 100},
+	})
+	ix.AttachGraph(g, screen.ExposureOptions{})
+	for _, tt := range []struct {
+		who   string
+		risk  string
+		share float64
+		hops  int
+	}{
+		{"A", screen.High, 0.625, 1},
+		{"B", screen.High, 0.2, 2},
+		{"D", screen.None, 0, 0},
+		{"E", screen.High, 0.2, 3},
+		{"F", screen.None, 0, 0},
+		{"G", screen.Medium, 0.0125, 2},
+		{"H", screen.None, 0, 0},
+		{"C", screen.None, 0, 0},
+	} {
+		r := screenOne(t, ix, n[tt.who])
+		ind := indirect(r)
+		if r.Risk != tt.risk || (ind == nil) != (tt.share == 0) {
+			t.Errorf("%s: risk %s, want %s: %+v", tt.who, r.Risk, tt.risk, r.Reasons)
+			continue
+		}
+		if ind == nil {
+			continue
+		}
+		x := ind.Indirect
+		if !near(x.Share, tt.share) || x.Hops != tt.hops || x.Listed != n["S"] || x.Truncated {
+			t.Errorf("%s: share %v hops %d listed %s truncated %v, want %v %d %s", tt.who, x.Share, x.Hops, x.Listed, x.Truncated, tt.share, tt.hops, n["S"])
+		}
+		if ind.Name != "OFAC SDN: S" || ind.TLP != "clear" || r.TLP != "clear" {
+			t.Errorf("%s: evidence %+v", tt.who, ind)
+		}
+		if len(x.Path) != x.Hops || x.Path[0].From != n["S"] || x.Path[len(x.Path)-1].To != n[tt.who] {
+			t.Errorf("%s: path %+v", tt.who, x.Path)
+		}
+	}
+	// B's path, hop by hop.
+	x := indirect(screenOne(t, ix, n["B"])).Indirect
+	want := []screen.Hop{
+		{From: n["S"], To: n["A"], Tx: "0x10", Time: "1970-01-01T00:00:10Z", Amount: "100"},
+		{From: n["A"], To: n["B"], Tx: "0x30", Time: "1970-01-01T00:00:30Z", Amount: "200"},
+	}
+	for i := range want {
+		if x.Path[i] != want[i] {
+			t.Errorf("B hop %d: %+v, want %+v", i, x.Path[i], want[i])
+		}
+	}
+	// Fewer hops allowed: E is out of reach.
+	ix.AttachGraph(g, screen.ExposureOptions{MaxHops: 2})
+	if r := screenOne(t, ix, n["E"]); r.Risk != screen.None {
+		t.Errorf("E with 2 hops: %+v", r)
+	}
+	// Thresholds are configurable.
+	ix.AttachGraph(g, screen.ExposureOptions{High: 0.5, Medium: 0.3})
+	if r := screenOne(t, ix, n["B"]); r.Risk != screen.Low {
+		t.Errorf("B with high at 50 %%, medium at 30 %%: %s", r.Risk)
+	}
+}
+
+// UTXO transactions are pseudo-nodes: address → tx → address is one hop,
+// and the path names the transaction.
+func TestExposureUTXO(t *testing.T) {
+	s := newStore(t, "c")
+	const (
+		src   = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
+		clean = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
+		x     = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+		y     = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+		z     = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+	)
+	put(t, s, "c", wallet(t, uid("indicator", 1), "thief", src, mClear, "", nil))
+	ix := load(t, s)
+	h1, h2 := strings.Repeat("a", 63)+"1", strings.Repeat("b", 63)+"2"
+	ix.AttachGraph(buildGraph(t, []transfer{
+		{h1, 100, src, "tx:" + h1, 100},
+		{h1, 100, clean, "tx:" + h1, 100},
+		{h1, 100, "tx:" + h1, x, 150},
+		{h1, 100, "tx:" + h1, y, 50},
+		{h2, 200, x, "tx:" + h2, 150},
+		{h2, 200, "tx:" + h2, z, 140},
+	}), screen.ExposureOptions{MaxHops: 2})
+	for addr, hops := range map[string]int{x: 1, y: 1, z: 2} {
+		r := screenOne(t, ix, addr)
+		ind := indirect(r)
+		if r.Risk != screen.High || ind == nil || !near(ind.Indirect.Share, 0.5) || ind.Indirect.Hops != hops {
+			t.Errorf("%s: %+v", addr, r)
+			continue
+		}
+		p := ind.Indirect.Path
+		if p[0].From != src || p[0].Tx != h1 || p[len(p)-1].To != addr {
+			t.Errorf("%s: path %+v", addr, p)
+		}
+	}
+	p := indirect(screenOne(t, ix, z)).Indirect.Path
+	if p[1].From != x || p[1].Tx != h2 || p[1].Amount != "140" {
+		t.Errorf("z's second hop: %+v", p[1])
+	}
+}
+
+// A hub (an exchange wallet with thousands of deposits) on the way: its
+// precomputed list of tainted deposits keeps the walk exact within a small
+// budget; without it the budget runs out and the answer says so.
+func TestExposureHub(t *testing.T) {
+	ix, n := exposureWorld(t)
+	hub := evm(0x7777)
+	var ts []transfer
+	for i := range 3000 {
+		ts = append(ts, transfer{"", int64(100 + i), evm(0x10000 + i), hub, 10})
+	}
+	ts = append(ts, transfer{"0x01", 50, n["S"], hub, 30000}) // half of the hub's inflow
+	ts = append(ts, transfer{"0x02", 5000, hub, n["A"], 1000})
+	g := buildGraph(t, ts)
+	ix.AttachGraph(g, screen.ExposureOptions{Budget: 500, HubDegree: 1024})
+	r := screenOne(t, ix, n["A"])
+	ind := indirect(r)
+	if ind == nil || !near(ind.Indirect.Share, 0.5) || ind.Indirect.Truncated || ind.Indirect.Hops != 2 {
+		t.Fatalf("through the hub: %+v", r)
+	}
+	ix.AttachGraph(g, screen.ExposureOptions{Budget: 500, HubDegree: 1 << 30})
+	r = screenOne(t, ix, n["A"])
+	if ind := indirect(r); ind != nil {
+		t.Errorf("budget 500 over 3001 deposits without hub lists still found %+v", ind.Indirect)
+	}
+	ix.AttachGraph(g, screen.ExposureOptions{Budget: 5000, HubDegree: 1 << 30})
+	if ind := indirect(screenOne(t, ix, n["A"])); ind == nil || !near(ind.Indirect.Share, 0.5) {
+		t.Errorf("a budget large enough: %+v", ind)
+	}
+}
+
+// Truncated answers are lower bounds and flagged.
+func TestExposureTruncated(t *testing.T) {
+	ix, n := exposureWorld(t)
+	// A receives from S directly (cheap) and from 50 relays each fed by S.
+	ts := []transfer{{"0x01", 1, n["S"], n["A"], 100}}
+	for i := range 50 {
+		r := evm(0x5000 + i)
+		ts = append(ts, transfer{"", 2, n["S"], r, 10}, transfer{"", 3, r, n["A"], 10})
+	}
+	g := buildGraph(t, ts)
+	ix.AttachGraph(g, screen.ExposureOptions{Budget: 51, HubDegree: 1 << 30})
+	x := indirect(screenOne(t, ix, n["A"])).Indirect
+	if !x.Truncated || x.Share <= 0 || x.Share > 1 {
+		t.Errorf("small budget: %+v", x)
+	}
+	ix.AttachGraph(g, screen.ExposureOptions{HubDegree: 1 << 30})
+	x = indirect(screenOne(t, ix, n["A"])).Indirect
+	if x.Truncated || !near(x.Share, 1) {
+		t.Errorf("full budget: %+v", x)
+	}
+}
+
+// A graph without timestamps (GEXF) is screened by reachability: every
+// in-transfer counts.
+func TestExposureUntimed(t *testing.T) {
+	ix, n := exposureWorld(t)
+	ix.AttachGraph(buildGraph(t, []transfer{
+		{"", 0, n["A"], n["B"], 200}, // before A's funds in edge order, still counts
+		{"", 0, n["S"], n["A"], 100},
+		{"", 0, n["C"], n["A"], 300},
+		{"", 0, n["C"], n["B"], 50},
+	}), screen.ExposureOptions{})
+	x := indirect(screenOne(t, ix, n["B"])).Indirect
+	if !near(x.Share, 0.2) || x.Hops != 2 {
+		t.Errorf("untimed B: %+v", x)
+	}
+}
+
+// The index changing (a new listing) reaches exposure: the precomputation
+// is redone in the background and the next answers use it.
+func TestExposureFollowsIndex(t *testing.T) {
+	s := newStore(t, "c")
+	ix := load(t, s)
+	ix.AttachGraph(buildGraph(t, []transfer{{"0x01", 1, evm(1), evm(2), 100}}), screen.ExposureOptions{})
+	if r := screenOne(t, ix, evm(2)); r.Risk != screen.None {
+		t.Fatalf("before listing: %+v", r)
+	}
+	put(t, s, "c", wallet(t, uid("indicator", 1), "w", evm(1), mClear, "", nil))
+	mustUpdate(t, ix)
+	for i := 0; ; i++ {
+		if r := screenOne(t, ix, evm(2)); r.Risk == screen.High {
+			break
+		}
+		if i > 1000 {
+			t.Fatal("exposure never picked up the new listing")
+		}
+		if err := ix.Exposure().Precompute(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

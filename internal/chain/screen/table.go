@@ -1,0 +1,414 @@
+package screen
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math/bits"
+	"slices"
+	"unsafe"
+)
+
+// The address table maps index keys (canonical addresses, see appendKey) to
+// the listings that name them. It is built for tens of millions of
+// addresses, most of which are never asked for, and for lookups that mostly
+// miss:
+//
+//   - slots is an open-addressing array of uint64: the upper 32 bits are the
+//     upper 32 bits of the key's hash (the slot's tag), the lower 32 bits the
+//     reference of the key's record plus one (0 marks an empty slot). The
+//     home slot is the tag's top bits, so the table grows without reading a
+//     single key. A miss usually costs one cache line.
+//   - records live in 4 MiB chunks of bytes that never move: a record is the
+//     key's postings word (4 bytes, little-endian), the key's length (1 byte)
+//     and the key. A hit costs the slot, the record and the listing.
+//   - the postings word is 0 for no listing, 1<<31|id for a single listing,
+//     and otherwise the reference of a list in the posts arena (a count, then
+//     that many listing ids).
+//
+// Keys are never deleted: an address whose listings all go away keeps its
+// record with an empty postings word and answers like a miss. A full
+// rebuild (Index.Rebuild) drops them.
+//
+// Nothing here locks: the Index holds its RWMutex for writing around every
+// mutation and for reading around lookups.
+
+const (
+	recChunkBits = 22 // 4 MiB record chunks: each holds a whole huge page
+	recChunkSize = 1 << recChunkBits
+	maxKeyLen    = 255
+	single       = 1 << 31
+
+	postChunkBits = 16 // posts arena chunks of 64 Ki uint32
+	postChunkSize = 1 << postChunkBits
+
+	maxLoadNum, maxLoadDen = 7, 10 // grow beyond 70 % full
+)
+
+type addrTable struct {
+	seed  maphash.Seed
+	slots []uint64
+	shift uint // 32 - log2(len(slots))
+	n     int  // keys stored
+
+	recs    [][]byte // chunks; the last one is being filled
+	recUsed int      // bytes used in the last chunk
+
+	posts     [][]uint32
+	postUsed  int // elements used in the last posts chunk
+	postLive  int // elements in lists still referenced
+	postTotal int // elements ever appended
+}
+
+func newAddrTable(seed maphash.Seed, sizeHint int) *addrTable {
+	t := &addrTable{seed: seed}
+	t.slots, t.shift = makeSlots(sizeHint)
+	return t
+}
+
+// makeSlots returns an empty slot array large enough for n keys.
+func makeSlots(n int) ([]uint64, uint) {
+	size := 1024
+	for size*maxLoadNum/maxLoadDen < n {
+		size <<= 1
+	}
+	return hugeSlice[uint64](size), uint(32 - bits.TrailingZeros(uint(size)))
+}
+
+// hugeSlice makes a slice and advises huge pages for it (adviseHuge): for
+// the arrays lookups touch at random.
+func hugeSlice[T any](n int) []T {
+	s := make([]T, n)
+	var zero T
+	adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), uintptr(n)*unsafe.Sizeof(zero))
+	return s
+}
+
+func (t *addrTable) hash(key []byte) uint32 { return uint32(maphash.Bytes(t.seed, key) >> 32) }
+
+// find returns the record of key, or false.
+func (t *addrTable) find(key []byte) (uint32, bool) {
+	tag := t.hash(key)
+	mask := uint32(len(t.slots) - 1)
+	for i := tag >> t.shift; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if uint32(s>>32) == tag {
+			ref := uint32(s) - 1
+			if string(t.recKey(ref)) == string(key) {
+				return ref, true
+			}
+		}
+	}
+}
+
+// findBatch looks keys up together: it loads every key's home slot before
+// probing any, then every candidate record before comparing any, so the
+// cache misses of a batch overlap instead of queueing (a lookup in a
+// table of tens of millions of keys is two or three trips to memory, each
+// worth dozens of hash computations). refs[i] is valid where found[i];
+// sink only keeps the touching loads from being optimised away.
+func (t *addrTable) findBatch(keys [][]byte, tags, refs []uint32, found []bool, sink *uint64) {
+	x := *sink
+	for i, k := range keys {
+		tags[i] = t.hash(k)
+		x ^= t.slots[tags[i]>>t.shift]
+	}
+	mask := uint32(len(t.slots) - 1)
+	for i := range keys {
+		found[i] = false
+		tag := tags[i]
+		for j := tag >> t.shift; ; j = (j + 1) & mask {
+			s := t.slots[j]
+			if s == 0 {
+				break
+			}
+			if uint32(s>>32) == tag {
+				refs[i], found[i] = uint32(s)-1, true
+				x ^= uint64(t.recs[refs[i]>>recChunkBits][refs[i]&(recChunkSize-1)])
+				break
+			}
+		}
+	}
+	for i, k := range keys {
+		if found[i] && string(t.recKey(refs[i])) != string(k) {
+			refs[i], found[i] = t.find(k) // a tag collision: probe on
+		}
+	}
+	*sink = x
+}
+
+// recKey returns the key bytes of record ref.
+func (t *addrTable) recKey(ref uint32) []byte {
+	c := t.recs[ref>>recChunkBits]
+	off := int(ref & (recChunkSize - 1))
+	n := int(c[off+4])
+	return c[off+5 : off+5+n]
+}
+
+// postings returns the postings word of record ref.
+func (t *addrTable) postings(ref uint32) uint32 {
+	c := t.recs[ref>>recChunkBits]
+	return binary.LittleEndian.Uint32(c[ref&(recChunkSize-1):])
+}
+
+func (t *addrTable) setPostings(ref, w uint32) {
+	c := t.recs[ref>>recChunkBits]
+	binary.LittleEndian.PutUint32(c[ref&(recChunkSize-1):], w)
+}
+
+// listings appends the listing ids of postings word w to dst.
+func (t *addrTable) listings(dst []uint32, w uint32) []uint32 {
+	switch {
+	case w == 0:
+		return dst
+	case w&single != 0:
+		return append(dst, w&^single)
+	}
+	c := t.posts[w>>postChunkBits]
+	off := int(w & (postChunkSize - 1))
+	n := int(c[off])
+	return append(dst, c[off+1:off+1+n]...)
+}
+
+// needGrow reports whether adding extra keys would pass the load limit.
+func (t *addrTable) needGrow(extra int) bool {
+	return (t.n+extra)*maxLoadDen > len(t.slots)*maxLoadNum
+}
+
+// grown returns a slot array for at least n+extra keys holding every
+// current key, built without touching t: the writer builds it while readers
+// go on using the old one, then swaps it in under the write lock.
+func (t *addrTable) grown(extra int) ([]uint64, uint) {
+	slots, shift := makeSlots((t.n + extra) * 2)
+	mask := uint32(len(slots) - 1)
+	for _, s := range t.slots {
+		if s == 0 {
+			continue
+		}
+		i := uint32(s>>32) >> shift
+		for slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		slots[i] = s
+	}
+	return slots, shift
+}
+
+// insert adds key (absent, at most maxKeyLen bytes) and returns its record.
+// The caller has made room with grown. It fails only when the 4 GiB of
+// record references are used up.
+func (t *addrTable) insert(key []byte) (uint32, bool) {
+	need := 5 + len(key)
+	if len(t.recs) == 0 || t.recUsed+need > recChunkSize {
+		if len(t.recs) >= 1<<(32-recChunkBits) {
+			return 0, false
+		}
+		t.recs = append(t.recs, hugeSlice[byte](recChunkSize))
+		t.recUsed = 0
+	}
+	ci := len(t.recs) - 1
+	c := t.recs[ci]
+	off := t.recUsed
+	c[off+4] = byte(len(key))
+	copy(c[off+5:], key)
+	t.recUsed += need
+	ref := uint32(ci)<<recChunkBits | uint32(off)
+
+	tag := t.hash(key)
+	mask := uint32(len(t.slots) - 1)
+	i := tag >> t.shift
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = uint64(tag)<<32 | uint64(ref+1)
+	t.n++
+	return ref, true
+}
+
+// list stores a listing list of two or more ids and returns its postings
+// word. Offsets stay below 1<<16: a list longer than a chunk gets a chunk
+// of its own, at offset 0. Chunk numbers must leave the single bit free;
+// the index reloads (dropping garbage) long before that.
+func (t *addrTable) list(ids []uint32) uint32 {
+	need := len(ids) + 1
+	if len(t.posts) == 0 || t.postUsed+need > len(t.posts[len(t.posts)-1]) {
+		if len(t.posts) >= 1<<(31-postChunkBits) {
+			return single | ids[0] // out of room: keep one listing rather than none
+		}
+		t.posts = append(t.posts, make([]uint32, max(postChunkSize, need)+1))
+		// Offset 0 of chunk 0 would make the word 0, which means "none".
+		t.postUsed = 1
+	}
+	ci := len(t.posts) - 1
+	c := t.posts[ci]
+	off := t.postUsed
+	c[off] = uint32(len(ids))
+	copy(c[off+1:], ids)
+	t.postUsed += need
+	t.postLive += need
+	t.postTotal += need
+	return uint32(ci)<<postChunkBits | uint32(off)
+}
+
+// word encodes a listing list as a postings word, storing it if needed.
+func (t *addrTable) word(ids []uint32) uint32 {
+	switch len(ids) {
+	case 0:
+		return 0
+	case 1:
+		return single | ids[0]
+	}
+	return t.list(ids)
+}
+
+// release accounts for a list no longer referenced.
+func (t *addrTable) release(w uint32) {
+	if w != 0 && w&single == 0 {
+		c := t.posts[w>>postChunkBits]
+		t.postLive -= int(c[w&(postChunkSize-1)]) + 1
+	}
+}
+
+// bytes returns the memory the table holds.
+func (t *addrTable) bytes() int64 {
+	b := int64(len(t.slots)) * 8
+	b += int64(len(t.recs)) * recChunkSize
+	for _, c := range t.posts {
+		b += int64(len(c)) * 4
+	}
+	return b
+}
+
+// idTable finds indicators by their UUID. Only the writer uses it, so it
+// needs no lock and may grow in place.
+type idTable struct {
+	seed  maphash.Seed
+	slots []uint32 // indicator number + 1
+	shift uint
+	n     int
+}
+
+func (t *idTable) init(seed maphash.Seed, n int) {
+	t.seed = seed
+	s, shift := makeSlots(n)
+	t.slots, t.shift = make([]uint32, len(s)), shift
+}
+
+func (t *idTable) home(u *[16]byte) uint32 {
+	return uint32(maphash.Comparable(t.seed, *u)>>32) >> t.shift
+}
+
+// find returns the indicator whose uuid is u; uuidOf reads an indicator's.
+func (t *idTable) find(u *[16]byte, uuidOf func(uint32) *[16]byte) (uint32, bool) {
+	mask := uint32(len(t.slots) - 1)
+	for i := t.home(u); ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if *uuidOf(s - 1) == *u {
+			return s - 1, true
+		}
+	}
+}
+
+func (t *idTable) insert(u *[16]byte, ind uint32, uuidOf func(uint32) *[16]byte) {
+	if (t.n+1)*maxLoadDen > len(t.slots)*maxLoadNum {
+		old := t.slots
+		s, shift := makeSlots((t.n + 1) * 2)
+		t.slots, t.shift = make([]uint32, len(s)), shift
+		t.n = 0
+		for _, v := range old {
+			if v != 0 {
+				t.insert(uuidOf(v-1), v-1, uuidOf)
+			}
+		}
+	}
+	mask := uint32(len(t.slots) - 1)
+	i := t.home(u)
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = ind + 1
+	t.n++
+}
+
+// appendKey appends the index key of a canonical address (or of a listed
+// value that is not a valid address, normalised as the store does) to dst.
+// An EVM address, by far the most common, is stored as a zero byte and its
+// 20 bytes, halving its size; every other key is its text, which never
+// starts with a zero byte. Keys longer than maxKeyLen are cut, which keeps
+// them distinct from any real address (none is that long).
+func appendKey(dst []byte, canon string) []byte {
+	if len(canon) == 42 && canon[0] == '0' && canon[1] == 'x' {
+		start := len(dst)
+		dst = slices.Grow(dst, 21)[:start+21]
+		k := dst[start : start+21 : start+21]
+		k[0] = 0
+		ok := true
+		for i := 0; i < 5; i++ {
+			v, good := hex8(canon[2+8*i:])
+			ok = ok && good
+			binary.LittleEndian.PutUint32(k[1+4*i:], v)
+		}
+		if ok {
+			return dst
+		}
+		dst = dst[:start]
+	}
+	if len(canon) > maxKeyLen {
+		canon = canon[:maxKeyLen]
+	}
+	return append(dst, canon...)
+}
+
+// keyString turns an index key back into its canonical text.
+func keyString(k []byte) string {
+	if len(k) == 21 && k[0] == 0 {
+		const digits = "0123456789abcdef"
+		b := make([]byte, 42)
+		b[0], b[1] = '0', 'x'
+		for i, c := range k[1:] {
+			b[2+2*i], b[3+2*i] = digits[c>>4], digits[c&15]
+		}
+		return string(b)
+	}
+	return string(k)
+}
+
+// hex8 decodes the first 8 characters of s, lower-case hex digits, into
+// 4 bytes (in memory order, as a little-endian word), eight at a time.
+func hex8(s string) (uint32, bool) {
+	_ = s[7]
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const hi = 0x8080808080808080
+	const ones = 0x0101010101010101
+	// With every byte below 0x80, adding 0x80-c sets a byte's high bit
+	// exactly when it is at least c, without carrying into the next byte.
+	ge := func(c uint64) uint64 { return (x + (0x80-c)*ones) & hi }
+	digit := ge('0') &^ ge('9'+1)
+	letter := ge('a') &^ ge('f'+1)
+	if x&hi != 0 || digit|letter != hi {
+		return 0, false
+	}
+	v := x&(0x0f*ones) + 9*((x>>6)&ones) // digit values, one a byte
+	w := (v<<4 | v>>8) & 0x00ff00ff00ff00ff
+	w = (w | w>>8) & 0x0000ffff0000ffff
+	w = w | w>>16
+	return uint32(w), true
+}
+
+// unhex reads one lower-case hex digit: canonical EVM addresses are lower
+// case, and an upper-case digit would make a key that no lookup builds.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
