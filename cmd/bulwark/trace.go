@@ -98,18 +98,13 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	}
 
 	t0 := time.Now()
-	labels := map[string]taint.Label{}
 	g, err := loadGraph(ctx, e, graphs, *rpcURL, *chain, *fromBlock, *toBlock, *rpcUser, *rpcPass)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
 	fmt.Fprintf(e.stderr, "trace: %v loaded in %.1fs\n", g, time.Since(t0).Seconds())
-	g.Labels(func(id graph.NodeID, text string) {
-		if k := taint.ClassifyLabel(text); k != "" {
-			labels[g.Address(id)] = taint.Label{Kind: k, Name: text}
-		}
-	})
+	labels := taint.GraphLabels(g)
 	if *saveSnap != "" {
 		if err := g.SaveSnapshot(*saveSnap); err != nil {
 			return err
@@ -315,8 +310,7 @@ func storeLabels(ctx context.Context, r store.Reader, labels map[string]taint.La
 func traceSeeds(g *graph.Graph, from []string) ([]taint.Seed, error) {
 	var seeds []taint.Seed
 	for _, f := range from {
-		h := strings.TrimPrefix(strings.ToLower(f), "0x")
-		if len(h) == 64 && strings.Trim(h, "0123456789abcdef") == "" {
+		if taint.IsTxHash(f) {
 			if _, ok := g.LookupTx(f); ok {
 				seeds = append(seeds, taint.Seed{Tx: f})
 				continue

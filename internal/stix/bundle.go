@@ -191,7 +191,7 @@ func (b *BundleReader) start() error {
 			// Key order is free in JSON: "type" may come after "objects"
 			// (json.Marshal of a map sorts it there); restOfBundle checks
 			// it then.
-			if _, typed := single["type"]; typed && !isBundleType(single) {
+			if t, typed := single["type"]; typed && !isBundleType(t) {
 				return errors.New(`an "objects" list outside a bundle`)
 			}
 			b.state = 1
@@ -215,7 +215,7 @@ func (b *BundleReader) start() error {
 	if err := b.finish(); err != nil {
 		return err
 	}
-	if isBundleType(single) {
+	if isBundleType(single["type"]) {
 		b.state = 3 // a bundle without objects
 		return nil
 	}
@@ -230,9 +230,9 @@ func (b *BundleReader) start() error {
 	return nil
 }
 
-func isBundleType(m map[string]json.RawMessage) bool {
+func isBundleType(v json.RawMessage) bool {
 	var t string
-	_ = json.Unmarshal(m["type"], &t)
+	_ = json.Unmarshal(v, &t)
 	return t == "bundle"
 }
 
@@ -259,7 +259,7 @@ func (b *BundleReader) restOfBundle() error {
 			return fmt.Errorf("property %q: %w", key, b.wrap(err))
 		}
 		b.cr.limit = 0
-		if key == "type" && !isBundleType(map[string]json.RawMessage{"type": v}) {
+		if key == "type" && !isBundleType(v) {
 			return errors.New(`an "objects" list outside a bundle`)
 		}
 		b.noteBundleProp(key, v)

@@ -145,7 +145,7 @@ func (g *Graph) Lookup(addr string) (NodeID, bool) {
 		return 0, false
 	}
 	mask := uint64(len(g.slots) - 1)
-	for i := hashString(addr) & mask; ; i = (i + 1) & mask {
+	for i := fnv1a(addr) & mask; ; i = (i + 1) & mask {
 		s := g.slots[i]
 		if s == 0 {
 			return 0, false
@@ -370,21 +370,12 @@ func (g *Graph) Close() error {
 	return nil
 }
 
-// hashString is FNV-1a, 64 bits: stable across processes, so the lookup
-// table can be stored in a snapshot.
-func hashString(s string) uint64 {
+// fnv1a is FNV-1a, 64 bits: stable across processes, so the lookup table
+// can be stored in a snapshot.
+func fnv1a[T string | []byte](b T) uint64 {
 	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
-
-func hashBytes(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
+	for i := 0; i < len(b); i++ {
+		h ^= uint64(b[i])
 		h *= 1099511628211
 	}
 	return h
@@ -403,7 +394,7 @@ func buildSlots(n int, addr func(i int) []byte) []uint32 {
 	slots := make([]uint32, size)
 	mask := uint64(size - 1)
 	for i := 0; i < n; i++ {
-		for j := hashBytes(addr(i)) & mask; ; j = (j + 1) & mask {
+		for j := fnv1a(addr(i)) & mask; ; j = (j + 1) & mask {
 			if slots[j] == 0 {
 				slots[j] = uint32(i) + 1
 				break

@@ -1,6 +1,22 @@
 package taint
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+)
+
+// GraphLabels classifies the labels a graph's sources gave (ground-truth
+// CSV, GEXF) into service labels for Options.Labels.
+func GraphLabels(g *graph.Graph) map[string]Label {
+	labels := map[string]Label{}
+	g.Labels(func(id graph.NodeID, text string) {
+		if k := ClassifyLabel(text); k != "" {
+			labels[g.Address(id)] = Label{Kind: k, Name: text}
+		}
+	})
+	return labels
+}
 
 // Service names as they appear in tag databases and ground-truth labels
 // ("Binance 14", "OKX: Hot Wallet", "Huobi_Deposit_0x09c9"). Matching is

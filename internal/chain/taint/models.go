@@ -165,28 +165,37 @@ func (t *tracer) reachRange(a, b uint32) {
 	}
 }
 
-// tainted reports whether taint reached v.
-func (t *tracer) tainted(v graph.NodeID) bool {
-	return int(v) < len(t.hops) && t.seen[v>>6]&(1<<(v&63)) != 0
-}
+// has tests v's bit in a node bitset.
+func has(set []uint64, v graph.NodeID) bool { return set[v>>6]&(1<<(v&63)) != 0 }
 
-// pathHops counts the hops on the path that first brought taint to v.
-func (t *tracer) pathHops(v graph.NodeID) int {
-	h := 0
+// tainted reports whether taint reached v.
+func (t *tracer) tainted(v graph.NodeID) bool { return int(v) < len(t.hops) && has(t.seen, v) }
+
+// pathBack walks the edges that first brought taint to v back towards a
+// seed, receiver end first.
+func (t *tracer) pathBack(v graph.NodeID) []uint32 {
+	var path []uint32
 	for range MaxHopsLimit * 4 {
-		e := t.via[v]
-		if e == NoEdge || h >= MaxHopsLimit {
+		if !t.tainted(v) || t.via[v] == NoEdge {
 			break
 		}
-		if t.isTx == nil || !t.isTx[v] {
+		e := t.via[v]
+		path = append(path, e)
+		v = t.g.From(e)
+	}
+	return path
+}
+
+// pathHops counts the hops on the path that first brought taint to v;
+// transfers into a UTXO transaction's pseudo-node do not count.
+func (t *tracer) pathHops(v graph.NodeID) int {
+	h := 0
+	for _, e := range t.pathBack(v) {
+		if t.isTx == nil || !t.isTx[t.g.To(e)] {
 			h++
 		}
-		v = t.g.From(e)
-		if !t.tainted(v) {
-			break // a seed transaction's sender
-		}
 	}
-	return h
+	return min(h, MaxHopsLimit)
 }
 
 // poisonAmount sums the tainted transfers v received: those in the window,
@@ -279,7 +288,7 @@ func (t *tracer) haircut(start, end uint32) {
 	k := 0
 	for i := start; i < end; i++ {
 		u, v := from[i], to[i]
-		if (seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k]) || t.other(i) {
+		if (!has(seen, u) && !has(seen, v) && i != seeds[k]) || t.other(i) {
 			continue // neither end tainted (the common case, decided in cache), or another asset
 		}
 		hu, hv := hops[u], hops[v]
@@ -445,7 +454,7 @@ func (t *tracer) fifo(start, end uint32) {
 	k := 0
 	for i := start; i < end; i++ {
 		u, v := from[i], to[i]
-		if (seen[u>>6]&(1<<(u&63)) == 0 && seen[v>>6]&(1<<(v&63)) == 0 && i != seeds[k]) || t.other(i) {
+		if (!has(seen, u) && !has(seen, v) && i != seeds[k]) || t.other(i) {
 			continue // neither end tainted (the common case, decided in cache), or another asset
 		}
 		hu, hv := hops[u], hops[v]

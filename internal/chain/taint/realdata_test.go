@@ -3,9 +3,11 @@ package taint_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,22 +134,16 @@ func TestRealCasesInBackground(t *testing.T) {
 	cases := []gtCase{loadCase(t, b, &l, "HB"), loadCase(t, b, &l, "Atomic")}
 	var touch []string
 	for _, c := range cases {
-		for a := range c.addrs {
-			touch = append(touch, a)
-		}
+		touch = slices.AppendSeq(touch, maps.Keys(c.addrs))
 	}
+	slices.Sort(touch) // map order varies; the background must not
 	start := time.Now()
 	// January to August 2023 covers both thefts and their laundering.
-	background(t, b, n, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2023, 9, 1, 0, 0, 0, 0, time.UTC).Unix(), sortedKeys(touch), rand.New(rand.NewPCG(2023, 5)))
+	background(t, b, n, time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2023, 9, 1, 0, 0, 0, 0, time.UTC).Unix(), touch, rand.New(rand.NewPCG(2023, 5)))
 	g := b.Build()
 	edges, nodes, side := g.MemoryBytes()
 	t.Logf("graph: %v in %.1fs (%d+%d+%d bytes)", g, time.Since(start).Seconds(), edges, nodes, side)
-	labels := map[string]taint.Label{}
-	g.Labels(func(id graph.NodeID, text string) {
-		if k := taint.ClassifyLabel(text); k != "" {
-			labels[g.Address(id)] = taint.Label{Kind: k, Name: text}
-		}
-	})
+	labels := taint.GraphLabels(g)
 
 	var table []string
 	for _, c := range cases {
@@ -216,16 +212,6 @@ func TestRealCasesInBackground(t *testing.T) {
 		}
 	}
 	t.Logf("with %d background transfers:\n%s", n, strings.Join(table, "\n"))
-}
-
-func sortedKeys(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // TestBybitFBIAddresses traces the Bybit theft over the transaction network

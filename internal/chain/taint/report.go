@@ -39,14 +39,16 @@ func (u Unit) Show(v float64) float64 { return v / math.Pow10(u.Decimals) }
 // Format renders a value already in the display unit with the unit's name
 // ("12.4 ETH", "1200 USD").
 func (u Unit) Format(x float64) string {
-	s := strconv.FormatFloat(x, 'f', -1, 64)
-	if x >= 1000 {
+	var s string
+	switch {
+	case x >= 1000:
 		s = strconv.FormatFloat(x, 'f', 0, 64)
-	} else if x >= 1 {
-		s = strconv.FormatFloat(x, 'f', 2, 64)
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	} else if x > 0 {
+	case x >= 1:
+		s = strings.TrimRight(strings.TrimRight(strconv.FormatFloat(x, 'f', 2, 64), "0"), ".")
+	case x > 0:
 		s = strconv.FormatFloat(x, 'g', 3, 64)
+	default:
+		s = strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return s + " " + u.Name
 }

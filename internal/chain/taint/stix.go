@@ -48,7 +48,7 @@ func BuildSTIX(rep *Report, opt STIXOptions) ([]*stix.Object, error) {
 	theft := strings.Join(slices.Sorted(slices.Values(rep.Seeds)), ",")
 	var refs, seedInds []string
 	for _, s := range rep.Seeds {
-		if !walletLike(s) {
+		if IsTxHash(s) {
 			continue
 		}
 		pat, err := feed.Pattern(feed.KindWallet, s)
@@ -143,12 +143,9 @@ func withLabels(c feed.Common, labels ...string) feed.Common {
 	return c
 }
 
-// walletLike tells address seeds from transaction-hash seeds: a 32-byte
-// hash is not a wallet.
-func walletLike(s string) bool {
+// IsTxHash tells transaction-hash seeds from address seeds: 32 bytes in
+// hexadecimal, with or without 0x, is a transaction, never a wallet.
+func IsTxHash(s string) bool {
 	h := strings.TrimPrefix(strings.ToLower(s), "0x")
-	if len(h) == 64 && strings.Trim(h, "0123456789abcdef") == "" {
-		return false
-	}
-	return true
+	return len(h) == 64 && strings.Trim(h, "0123456789abcdef") == ""
 }

@@ -237,15 +237,7 @@ func (r *Result) Exits() []Node {
 
 // Path returns the edges that first brought taint to id, seed first.
 func (r *Result) Path(id graph.NodeID) []uint32 {
-	var path []uint32
-	for range MaxHopsLimit * 4 {
-		if !r.t.tainted(id) || r.t.via[id] == NoEdge {
-			break
-		}
-		e := r.t.via[id]
-		path = append(path, e)
-		id = r.Graph.From(e)
-	}
+	path := r.t.pathBack(id)
 	slices.Reverse(path)
 	return path
 }
