@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 )
@@ -40,7 +41,11 @@ var errUsage = errors.New("usage")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, isTTY: isTerminal(os.Stderr)}
+	// BULWARK_CPUPROFILE=FILE profiles one whole command, loading
+	// included, for the benchmarks under bench/.
+	stopProfile := startProfile(os.Getenv("BULWARK_CPUPROFILE"))
 	err := run(ctx, e, os.Args[1:])
+	stopProfile()
 	stop()
 	switch {
 	case err == nil:
@@ -52,6 +57,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bulwark:", err)
 		os.Exit(1)
 	}
+}
+
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bulwark: cpu profile:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func run(ctx context.Context, e *env, args []string) error {

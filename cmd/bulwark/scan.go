@@ -289,7 +289,13 @@ func fileIndicators(ctx context.Context, e *env, b *detect.Builder, path string)
 	}
 	name := strings.TrimSuffix(path, ".gz")
 	if format, ferr := feed.Detect(formats(), name, head); ferr == nil && format.Name == csvlist.Format.Name && detect.LooksLikeList(name, head) {
-		st, err := b.AddList(ctx, in, detect.ListSource{Path: path})
+		src := detect.ListSource{Path: path}
+		if f, ok := r.(*os.File); ok && in == br {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				src.Size = fi.Size()
+			}
+		}
+		st, err := b.AddList(ctx, in, src)
 		switch {
 		case err == nil:
 			fmt.Fprintf(e.stderr, "indicators %s: %d values indexed, %d lines rejected\n", path, st.Values, st.Rejected)

@@ -179,20 +179,30 @@ func (b *Builder) addPattern(id, name, actor string, tlp stix.TLP, src string) {
 // add indexes one indicator under its anchors (ok false: evaluated on
 // every event).
 func (b *Builder) add(id, name, actor string, tlp stix.TLP, as []anchor, direct, ok bool, ex *indExtra) {
-	x := b.x
-	if ok && (len(as) == 0 || b.tooLong(as)) {
-		ok = false
-	}
-	if !ok && (ex == nil || ex.m == nil) {
-		b.invalid(fmt.Errorf("%s: no value to index and no pattern to evaluate (value longer than %d bytes?)", id, maxKey))
-		return
-	}
 	u, isUUID := indicatorUUID(id)
 	if !isUUID {
 		if ex == nil {
 			ex = &indExtra{}
 		}
 		ex.id = id
+	}
+	b.addRec(u, isUUID, name, actor, tlp, as, direct, ok, ex)
+}
+
+// addRec is add for an id already split: u is its UUID when isUUID,
+// otherwise ex.id holds it.
+func (b *Builder) addRec(u [16]byte, isUUID bool, name, actor string, tlp stix.TLP, as []anchor, direct, ok bool, ex *indExtra) {
+	x := b.x
+	if ok && (len(as) == 0 || b.tooLong(as)) {
+		ok = false
+	}
+	if !ok && (ex == nil || ex.m == nil) {
+		id := "indicator--" + uuid.UUID(u).String()
+		if !isUUID {
+			id = ex.id
+		}
+		b.invalid(fmt.Errorf("%s: no value to index and no pattern to evaluate (value longer than %d bytes?)", id, maxKey))
+		return
 	}
 	if ok && isUUID && x.holds(as[0], u, b.buf) {
 		x.Stats.Duplicates++

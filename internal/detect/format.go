@@ -110,6 +110,9 @@ func (p *jsonParser) control(line []byte, sch any) (bool, any, error) {
 }
 
 func (p *jsonParser) parse(line []byte, sch any, ev *Event, js *jscan) error {
+	if js.m != p.m {
+		js.pred = js.pred[:0] // predicted keys carry the old mapping
+	}
 	js.m, js.ev = p.m, ev
 	if err := js.scanLine(line); err != nil {
 		return err

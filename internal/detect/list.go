@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/bulwark-intel/bulwark/internal/feed"
 	"github.com/bulwark-intel/bulwark/internal/feed/csvlist"
@@ -37,6 +41,9 @@ type ListSource struct {
 	Name string
 	// TLP marks the list's indicators.
 	TLP stix.TLP
+	// Size, when known, is the list's length in bytes: the index is sized
+	// for it at once instead of growing as it fills.
+	Size int64
 }
 
 // ListStats counts what AddList read.
@@ -106,12 +113,21 @@ type listReader struct {
 	sawData    bool
 	actorKnown bool
 	actor      string
+	// finalSource is the source once the first value fixed it, for the
+	// workers to derive identifiers under.
+	finalSource atomic.Pointer[string]
 }
 
 // AddList indexes a plain indicator list: one value a line (IP, CIDR,
 // domain, URL, hash, e-mail or wallet address, host:port), '#' comments,
 // Loki's "value;comment" and "value comment" lines. Lines that are not
 // values are counted and skipped.
+//
+// Reading a line into a value (recognising its kind, normalising it,
+// deriving its identifier) is most of the cost, and each line's is its
+// own: batches of lines are prepared on every core while this goroutine
+// applies them to the index in file order, with the same result as one
+// line after another.
 func (b *Builder) AddList(ctx context.Context, r io.Reader, src ListSource) (ListStats, error) {
 	lr := &listReader{b: b, src: src, file: src.Path}
 	if lr.file == "" {
@@ -130,47 +146,200 @@ func (b *Builder) AddList(ctx context.Context, r io.Reader, src ListSource) (Lis
 		}
 	}
 	lr.lokiFile = strings.Contains(strings.ToLower(filepath.Base(lr.file)), "filename-iocs")
-	br := bufio.NewReaderSize(r, listMaxLine)
-	for n := 1; ; n++ {
-		if n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
+
+	stop := make(chan struct{})
+	defer close(stop)
+	workers := runtime.GOMAXPROCS(0)
+	order := make(chan *listBatch, 2*workers)
+	work := make(chan *listBatch, 2*workers)
+	go readListBatches(r, lr.file, order, work, stop)
+	for range workers {
+		go func() {
+			for bt := range work {
+				bt.prepare(lr.finalSource.Load())
+				close(bt.done)
+			}
+		}()
+	}
+	sized := src.Size <= 0
+	for bt := range order {
+		if err := ctx.Err(); err != nil {
+			return lr.stats, err
+		}
+		if !sized && bt.bytes > 0 {
+			sized = true
+			b.x.tab.reserve(b.x.tab.n + int(src.Size*int64(len(bt.lines))/bt.bytes))
+		}
+		<-bt.done
+		for i := range bt.lines {
+			lr.stats.Lines++
+			if err := lr.apply(&bt.lines[i]); err != nil {
 				return lr.stats, err
 			}
 		}
+		if bt.err != nil {
+			return lr.stats, bt.err
+		}
+	}
+	return lr.stats, ctx.Err()
+}
+
+// listBatch is a run of lines, read in order and prepared by a worker.
+type listBatch struct {
+	lines []listLine
+	bytes int64 // read for these lines
+	err   error // a read error after the lines
+	done  chan struct{}
+}
+
+// listLine is one line as read, then as prepared.
+type listLine struct {
+	n    int
+	text []byte
+	long bool // longer than listMaxLine: rejected
+
+	// Set by prepare.
+	kind      lineKind
+	s         string // the trimmed line (data lines)
+	msg       string // why the line is not a value
+	v         csvlist.Value
+	key       string
+	a         anchor
+	anchored  bool
+	uuidFor   *string // the source u was derived under, nil if not derived
+	u         [16]byte
+	parsedErr bool
+}
+
+type lineKind uint8
+
+const (
+	lineBlank lineKind = iota
+	lineComment
+	lineBad  // rejected before parsing: msg says why
+	lineData // a value, or parsedErr with msg
+)
+
+const listBatchLines = 2048
+
+// readListBatches splits r into batches of lines, sending each both to the
+// workers and, in order, to the applier.
+func readListBatches(r io.Reader, file string, order, work chan<- *listBatch, stop <-chan struct{}) {
+	defer close(order)
+	defer close(work)
+	br := bufio.NewReaderSize(r, listMaxLine)
+	send := func(bt *listBatch) bool {
+		select {
+		case order <- bt:
+		case <-stop:
+			return false
+		}
+		select {
+		case work <- bt:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	bt := &listBatch{done: make(chan struct{})}
+	for n := 1; ; n++ {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			for err == bufio.ErrBufferFull {
 				_, err = br.ReadSlice('\n')
 			}
-			lr.stats.Lines++
-			lr.reject(n, fmt.Sprintf("line longer than %d bytes", listMaxLine))
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return lr.stats, fmt.Errorf("%s: line %d: %w", lr.file, n, err)
-			}
-			continue
+			bt.lines = append(bt.lines, listLine{n: n, long: true})
+			line = nil
 		}
 		if err != nil && err != io.EOF {
-			return lr.stats, fmt.Errorf("%s: line %d: %w", lr.file, n, err)
+			bt.err = fmt.Errorf("%s: line %d: %w", file, n, err)
+			break
 		}
 		if len(line) == 0 && err == io.EOF {
 			break
 		}
-		lr.stats.Lines++
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if n == 1 {
-			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
-		}
-		if e := lr.line(line, n); e != nil {
-			return lr.stats, e
+		if line != nil {
+			line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+			if n == 1 {
+				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+			}
+			bt.lines = append(bt.lines, listLine{n: n, text: bytes.Clone(line)})
+			bt.bytes += int64(len(line)) + 1
 		}
 		if err == io.EOF {
 			break
 		}
+		if len(bt.lines) == listBatchLines {
+			if !send(bt) {
+				return
+			}
+			bt = &listBatch{done: make(chan struct{})}
+		}
 	}
-	return lr.stats, ctx.Err()
+	send(bt)
+}
+
+// prepare does each line's own work: what the line is, its value, key,
+// anchor, and its identifier under source once the list's source is
+// final (nil before).
+func (bt *listBatch) prepare(source *string) {
+	for i := range bt.lines {
+		l := &bt.lines[i]
+		if l.long {
+			l.kind, l.msg = lineBad, fmt.Sprintf("line longer than %d bytes", listMaxLine)
+			continue
+		}
+		t := bytes.TrimSpace(l.text)
+		switch {
+		case len(t) == 0:
+			l.kind = lineBlank
+			continue
+		case t[0] == '#':
+			l.kind, l.s = lineComment, string(bytes.TrimSpace(bytes.TrimLeft(t, "#")))
+			continue
+		case bytes.IndexByte(t, 0) >= 0:
+			l.kind, l.msg = lineBad, "binary data (NUL byte)"
+			continue
+		case !utf8.Valid(t):
+			l.kind, l.msg = lineBad, "not UTF-8 text"
+			continue
+		}
+		l.kind, l.s = lineData, string(t)
+		l.text = nil
+		v, msg := parseListValue(l.s)
+		if msg != "" {
+			l.parsedErr, l.msg = true, msg
+			continue
+		}
+		l.v, l.key = v, v.Key()
+		l.a, l.anchored = valueAnchor(v)
+		if source != nil {
+			l.uuidFor, l.u = source, stix.DeterministicUUID("indicator", *source, string(v.Kind), l.key)
+		}
+	}
+}
+
+// parseListValue reads a data line as a value, also in Loki's
+// "value;comment" and "value comment" forms; msg says why it is none.
+func parseListValue(s string) (csvlist.Value, string) {
+	v, err := csvlist.Parse(s)
+	if err == nil {
+		return v, ""
+	}
+	value := s
+	if i := strings.IndexByte(s, ';'); i >= 0 {
+		value = strings.TrimSpace(s[:i])
+	} else if i := strings.IndexAny(s, " \t"); i >= 0 {
+		value = s[:i]
+	}
+	if value == s {
+		return v, fmt.Sprintf("%q: %v", truncName(s), err)
+	}
+	v, err = csvlist.Parse(value)
+	if err != nil {
+		return v, fmt.Sprintf("%q: %v", truncName(value), err)
+	}
+	return v, ""
 }
 
 func (lr *listReader) reject(n int, msg string) {
@@ -180,54 +349,35 @@ func (lr *listReader) reject(n int, msg string) {
 	}
 }
 
-func (lr *listReader) line(b []byte, n int) error {
-	t := bytes.TrimSpace(b)
-	if len(t) == 0 {
+// apply takes one prepared line, in file order: the decisions that depend
+// on the lines before it (comments naming the source, the CSV test on the
+// first data line, Loki files) are made here.
+func (lr *listReader) apply(l *listLine) error {
+	switch l.kind {
+	case lineBlank:
+		return nil
+	case lineComment:
+		lr.comment(l.s)
+		return nil
+	case lineBad:
+		lr.reject(l.n, l.msg)
 		return nil
 	}
-	if t[0] == '#' {
-		lr.comment(string(bytes.TrimSpace(bytes.TrimLeft(t, "#"))))
-		return nil
-	}
-	if bytes.IndexByte(t, 0) >= 0 {
-		lr.reject(n, "binary data (NUL byte)")
-		return nil
-	}
-	if !utf8.Valid(t) {
-		lr.reject(n, "not UTF-8 text")
-		return nil
-	}
-	s := string(t)
 	if !lr.sawData {
 		lr.sawData = true
-		if csvLike(s) {
+		if csvLike(l.s) {
 			return ErrNotList
 		}
 	}
 	if lr.lokiFile {
-		lr.reject(n, "loki file-name IOC (REGEX;SCORE) is a regular expression, not an indicator value")
+		lr.reject(l.n, "loki file-name IOC (REGEX;SCORE) is a regular expression, not an indicator value")
 		return nil
 	}
-	v, err := csvlist.Parse(s)
-	if err != nil {
-		value := s
-		if i := strings.IndexByte(s, ';'); i >= 0 {
-			value = strings.TrimSpace(s[:i])
-		} else if i := strings.IndexAny(s, " \t"); i >= 0 {
-			value = s[:i]
-		}
-		if value == s {
-			lr.reject(n, fmt.Sprintf("%q: %v", truncName(s), err))
-			return nil
-		}
-		v2, err2 := csvlist.Parse(value)
-		if err2 != nil {
-			lr.reject(n, fmt.Sprintf("%q: %v", truncName(value), err2))
-			return nil
-		}
-		v = v2
+	if l.parsedErr {
+		lr.reject(l.n, l.msg)
+		return nil
 	}
-	lr.value(v, n)
+	lr.value(l)
 	return nil
 }
 
@@ -248,20 +398,27 @@ func (lr *listReader) comment(c string) {
 	}
 }
 
-func (lr *listReader) value(v csvlist.Value, n int) {
-	lr.sourceSet = true
+func (lr *listReader) value(l *listLine) {
+	if !lr.sourceSet {
+		lr.sourceSet = true
+		src := lr.source
+		lr.finalSource.Store(&src)
+	}
 	if !lr.actorKnown {
 		lr.actorKnown = true
 		if stix.NormalizeName(lr.fileActor) != "" {
 			lr.actor = lr.fileActor
 		}
 	}
-	key := v.Key()
-	id := stix.DeterministicID("indicator", lr.source, string(v.Kind), key)
+	v := l.v
+	u := l.u
+	if l.uuidFor == nil || *l.uuidFor != lr.source {
+		u = stix.DeterministicUUID("indicator", lr.source, string(v.Kind), l.key)
+	}
 	b := lr.b
 	before := b.x.Stats
-	if a, ok := valueAnchor(v); ok {
-		b.add(id, key, lr.actor, lr.src.TLP, []anchor{a}, true, true, nil)
+	if l.anchored {
+		b.addRec(u, true, l.key, lr.actor, lr.src.TLP, []anchor{l.a}, true, true, nil)
 	} else {
 		var src string
 		if v.Port > 0 {
@@ -269,12 +426,12 @@ func (lr *listReader) value(v csvlist.Value, n int) {
 		} else {
 			p, err := feed.Pattern(v.Kind, v.Value)
 			if err != nil {
-				lr.reject(n, err.Error())
+				lr.reject(l.n, err.Error())
 				return
 			}
 			src = p
 		}
-		b.addPattern(id, key, lr.actor, lr.src.TLP, src)
+		b.addPattern("indicator--"+uuid.UUID(u).String(), l.key, lr.actor, lr.src.TLP, src)
 	}
 	if b.x.Stats.Indicators > before.Indicators {
 		lr.stats.Values++

@@ -25,8 +25,13 @@ func NewID(typ string) string { return typ + "--" + uuid.NewString() }
 // importer derives from the data, so importing the same file twice yields the
 // same objects. It is for Bulwark's own objects, not for SCOs (see SCOID).
 func DeterministicID(typ string, parts ...string) string {
-	name := strings.Join(parts, "\x1f")
-	return typ + "--" + uuid.NewSHA1(bulwarkNamespace, []byte(typ+"\x1f"+name)).String()
+	return typ + "--" + DeterministicUUID(typ, parts...).String()
+}
+
+// DeterministicUUID is the UUID part of DeterministicID, for callers that
+// keep identifiers as 16 bytes.
+func DeterministicUUID(typ string, parts ...string) uuid.UUID {
+	return uuid.NewSHA1(bulwarkNamespace, []byte(typ+"\x1f"+strings.Join(parts, "\x1f")))
 }
 
 // bulwarkNamespace scopes DeterministicID so its ids never collide with

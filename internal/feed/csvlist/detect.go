@@ -130,6 +130,10 @@ func hasPrefixFold(s, p string) bool {
 // parseIP handles addresses, CIDR blocks and addr:port. ok=false with a nil
 // error means "not IP-shaped, try something else".
 func parseIP(s string) (Value, bool, error) {
+	if notIPShaped(s) {
+		// Most list values are names: skip the address parsers' errors.
+		return Value{}, false, nil
+	}
 	if a, err := netip.ParseAddr(s); err == nil {
 		if a.Zone() != "" {
 			return Value{}, true, errors.New("IPv6 address with a zone is not an indicator")
@@ -179,16 +183,38 @@ func addrValue(a netip.Addr) Value {
 
 // dottedQuadShape: four dot-separated groups of 1–3 digits.
 func dottedQuadShape(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
-		return false
-	}
-	for _, p := range parts {
-		if len(p) == 0 || len(p) > 3 || !allDigits(p) {
+	parts, run := 1, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if run == 0 {
+				return false
+			}
+			parts, run = parts+1, 0
+		case c >= '0' && c <= '9':
+			if run++; run > 3 {
+				return false
+			}
+		default:
 			return false
 		}
 	}
-	return true
+	return parts == 4 && run > 0
+}
+
+// notIPShaped reports that s can be neither an address nor a prefix nor
+// an address with a port, nor look like a broken one: without a colon,
+// only digits, dots and a slash can.
+func notIPShaped(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '/') {
+			return true
+		}
+	}
+	return false
 }
 
 func allDigits(s string) bool {
@@ -433,11 +459,12 @@ func checkDomain(s string, strict bool) (string, error) {
 		}
 	}
 	s = strings.ToLower(s)
-	labels := strings.Split(s, ".")
-	if len(labels) < 2 {
+	if strings.IndexByte(s, '.') < 0 {
 		return "", ErrUnknown
 	}
-	for _, l := range labels {
+	var tld string
+	for rest := s; ; {
+		l, more, found := strings.Cut(rest, ".")
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return "", ErrUnknown
 		}
@@ -449,8 +476,12 @@ func checkDomain(s string, strict bool) (string, error) {
 				return "", ErrUnknown
 			}
 		}
+		if !found {
+			tld = l
+			break
+		}
+		rest = more
 	}
-	tld := labels[len(labels)-1]
 	if strings.HasPrefix(tld, "xn--") {
 		if len(tld) < 5 || strings.Contains(tld, "_") {
 			return "", ErrUnknown
