@@ -241,7 +241,10 @@ func readListBatches(r io.Reader, file string, order, work chan<- *listBatch, st
 			return false
 		}
 	}
-	bt := &listBatch{done: make(chan struct{})}
+	newBatch := func() *listBatch {
+		return &listBatch{lines: make([]listLine, 0, listBatchLines), done: make(chan struct{})}
+	}
+	bt := newBatch()
 	for n := 1; ; n++ {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -273,7 +276,7 @@ func readListBatches(r io.Reader, file string, order, work chan<- *listBatch, st
 			if !send(bt) {
 				return
 			}
-			bt = &listBatch{done: make(chan struct{})}
+			bt = newBatch()
 		}
 	}
 	send(bt)
