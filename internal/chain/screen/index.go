@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/address"
+	"github.com/bulwark-intel/bulwark/internal/huge"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
 )
@@ -809,7 +810,7 @@ func (st *state) findInd(id string) (uint32, bool) {
 
 func (st *state) newInd(id string) uint32 {
 	if st.nind%indChunk == 0 && int(st.nind/indChunk) == len(st.inds) {
-		st.inds = append(st.inds, hugeSlice[indRec](indChunk))
+		st.inds = append(st.inds, huge.Slice[indRec](indChunk))
 	}
 	ind := st.nind
 	st.nind++
@@ -827,7 +828,7 @@ func (st *state) newInd(id string) uint32 {
 
 func (st *state) newListing() uint32 {
 	if st.nlist%listChunk == 0 && int(st.nlist/listChunk) == len(st.lists) {
-		st.lists = append(st.lists, hugeSlice[listing](listChunk))
+		st.lists = append(st.lists, huge.Slice[listing](listChunk))
 	}
 	id := st.nlist
 	st.nlist++

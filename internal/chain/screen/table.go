@@ -5,7 +5,8 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
-	"unsafe"
+
+	"github.com/bulwark-intel/bulwark/internal/huge"
 )
 
 // The address table maps index keys (canonical addresses, see appendKey) to
@@ -71,16 +72,7 @@ func makeSlots(n int) ([]uint64, uint) {
 	for size*maxLoadNum/maxLoadDen < n {
 		size <<= 1
 	}
-	return hugeSlice[uint64](size), uint(32 - bits.TrailingZeros(uint(size)))
-}
-
-// hugeSlice makes a slice and advises huge pages for it (adviseHuge): for
-// the arrays lookups touch at random.
-func hugeSlice[T any](n int) []T {
-	s := make([]T, n)
-	var zero T
-	adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), uintptr(n)*unsafe.Sizeof(zero))
-	return s
+	return huge.Slice[uint64](size), uint(32 - bits.TrailingZeros(uint(size)))
 }
 
 func (t *addrTable) hash(key []byte) uint32 { return uint32(maphash.Bytes(t.seed, key) >> 32) }
@@ -205,7 +197,7 @@ func (t *addrTable) insert(key []byte) (uint32, bool) {
 		if len(t.recs) >= 1<<(32-recChunkBits) {
 			return 0, false
 		}
-		t.recs = append(t.recs, hugeSlice[byte](recChunkSize))
+		t.recs = append(t.recs, huge.Slice[byte](recChunkSize))
 		t.recUsed = 0
 	}
 	ci := len(t.recs) - 1

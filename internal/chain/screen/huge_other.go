@@ -1,7 +1,0 @@
-//go:build !linux
-
-package screen
-
-import "unsafe"
-
-func adviseHuge(unsafe.Pointer, uintptr) {}
