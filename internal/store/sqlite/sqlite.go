@@ -80,6 +80,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*sqlstore.Store, er
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
+	// Without the watch every request reads the generations table: correct,
+	// only slower, so a failure to map the WAL index is not an error.
+	if w, err := openWALWatch(ctx, db, path); err == nil {
+		s.SetChangeWatch(w)
+	}
 	return s, nil
 }
 

@@ -19,6 +19,28 @@ import (
 // writes to a database must therefore be of this version or later: an
 // older one changes the tables without raising the generations.
 
+// ChangeWatch tells, without a query, whether anything was committed to
+// the database since an earlier look, by any process: Token changes with
+// every commit. ok is false when it cannot tell; the store then reads the
+// generations as usual. Backends supply one where they can (SQLite's
+// WAL-index header, see the sqlite package).
+type ChangeWatch interface {
+	Token() (tok [6]uint64, ok bool)
+	Close() error
+}
+
+// SetChangeWatch makes the store read the generations only after a commit:
+// while the watch's token is the one seen with the last reading, that
+// reading still holds. Call it before the store is used; Close closes w.
+func (s *Store) SetChangeWatch(w ChangeWatch) { s.watch = w }
+
+// genCached is a reading of the generations and the watch token seen
+// before it was taken.
+type genCached struct {
+	tok          [6]uint64
+	policy, data int64
+}
+
 // genKey is the context key of a request's generations, per store.
 type genKey struct{ s *Store }
 
@@ -49,6 +71,26 @@ func (s *Store) generations(ctx context.Context) (policy, data int64, err error)
 }
 
 func (s *Store) readGenerations(ctx context.Context) (policy, data int64, err error) {
+	if s.watch == nil {
+		return s.queryGenerations(ctx)
+	}
+	// The token is taken before the query: a commit between the two makes
+	// the next token differ, so the reading is never trusted for longer
+	// than it is true.
+	tok, ok := s.watch.Token()
+	if ok {
+		if c := s.genCache.Load(); c != nil && c.tok == tok {
+			return c.policy, c.data, nil
+		}
+	}
+	policy, data, err = s.queryGenerations(ctx)
+	if err == nil && ok {
+		s.genCache.Store(&genCached{tok: tok, policy: policy, data: data})
+	}
+	return policy, data, err
+}
+
+func (s *Store) queryGenerations(ctx context.Context) (policy, data int64, err error) {
 	if err := s.queryRow(ctx, `SELECT policy, data FROM generations WHERE id = 1`).Scan(&policy, &data); err != nil {
 		return 0, 0, fmt.Errorf("reading the store's generations: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,6 +52,10 @@ type Store struct {
 	bg     context.Context
 	stopBG context.CancelFunc
 	builds sync.WaitGroup
+	// watch, when set, spares the generations query while nothing was
+	// committed (generations.go).
+	watch    ChangeWatch
+	genCache atomic.Pointer[genCached]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -76,6 +81,9 @@ func (s *Store) Close() error {
 	s.stopBG()
 	s.builds.Wait()
 	s.closeStmts()
+	if s.watch != nil {
+		s.watch.Close()
+	}
 	return s.db.Close()
 }
 
