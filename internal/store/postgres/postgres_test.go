@@ -47,22 +47,29 @@ func serverURL(t testing.TB) string {
 
 // openSchema opens a store in a new schema of its own; drop removes it.
 func openSchema(ctx context.Context, base string) (s *sqlstore.Store, drop func() error, err error) {
+	s, _, drop, err = openSchemaURL(ctx, base)
+	return s, drop, err
+}
+
+// openSchemaURL is openSchema, also returning the store's URL for more
+// handles on the same schema.
+func openSchemaURL(ctx context.Context, base string) (s *sqlstore.Store, dsn string, drop func() error, err error) {
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	schema := "bw_" + hex.EncodeToString(b[:])
 	u, err := url.Parse(base)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		admin.Close()
-		return nil, nil, fmt.Errorf("creating schema: %w", err)
+		return nil, "", nil, fmt.Errorf("creating schema: %w", err)
 	}
 	drop = func() error {
 		defer admin.Close()
@@ -76,9 +83,9 @@ func openSchema(ctx context.Context, base string) (s *sqlstore.Store, drop func(
 	u.RawQuery = q.Encode()
 	s, err = Open(ctx, u.String())
 	if err != nil {
-		return nil, nil, errors.Join(err, drop())
+		return nil, "", nil, errors.Join(err, drop())
 	}
-	return s, drop, nil
+	return s, u.String(), drop, nil
 }
 
 // openFresh opens a store in a fresh schema, dropped at cleanup (after the
@@ -185,4 +192,26 @@ func BenchmarkPut(b *testing.B) {
 	s := openFresh(b)
 	defer s.Close()
 	storetest.BenchPut(b, s, 1000)
+}
+
+// TestQueryRawMatchesQuery runs the result cache's property on PostgreSQL,
+// with writes through a second handle as from another process.
+func TestQueryRawMatchesQuery(t *testing.T) {
+	ctx := context.Background()
+	server, dsn, drop, err := openSchemaURL(ctx, serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	defer server.Close()
+	cli, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	storetest.RawMatchesQuery(t, server, cli)
 }
