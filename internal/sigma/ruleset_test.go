@@ -379,12 +379,31 @@ func BenchmarkRuleSetSecurityDatasets(b *testing.B) {
 		proc = append(proc, readZipEvents(b, z, isProcessCreation)...)
 	}
 	mixed := append(readZipEvents(b, zipComsvcs, nil), readZipEvents(b, zipCovenant, nil)...)
-	rs := NewRuleSet(all)
+	var every []lsEvent
+	for _, z := range []string{zipComsvcs, zipCovenant, zipMetasploit} {
+		every = append(every, readZipEvents(b, z, nil)...)
+	}
+	var procRules []*Rule
+	for _, r := range all {
+		if r.Logsource.Product == "windows" && r.Logsource.Category == "process_creation" {
+			procRules = append(procRules, r)
+		}
+	}
+	rsAll := NewRuleSet(all)
 	for _, set := range []struct {
 		name   string
 		events []lsEvent
-	}{{"process_creation", proc}, {"all", mixed}} {
-		events := set.events
+		rules  []*Rule
+		rs     *RuleSet
+	}{
+		{"process_creation", proc, all, rsAll},
+		{"all", mixed, all, rsAll},
+		// The case as written: the Windows process_creation rules
+		// over every event of the captures, each event seen by the rules
+		// its logsource selects.
+		{"every_event", every, procRules, NewRuleSet(procRules)},
+	} {
+		events, rs, all := set.events, set.rs, set.rules
 		for _, ev := range events {
 			rs.Prepare(ev.ls) // compile the groups outside the timing
 		}
