@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Screening benchmark (issue 5): POST /api/v1/screen on loopback, driven by
-# bench/screenload (Go, same machine).
+# bench/screenload (Go, same machine) and, when installed, by wrk
+# (apt-get install wrk).
 #
 # A store gets N generated wallet indicators (default 100,000: 85 % EVM,
 # 15 % Bitcoin, CLEAR, in one collection) and the OFAC SDN entity map of
@@ -44,6 +45,45 @@ t0=$(date +%s.%N)
 echo "imported $n generated listings (+ the OFAC entity map) in $(echo "$(date +%s.%N) - $t0" | bc) s"
 token="$("$bw" token create bench --db "$db" 2>/dev/null | awk '/^token:/{print $2}')"
 
+# wrk_case single|batch CONNECTIONS: wrk against $url with $token, one
+# address (one in twenty listed) or 1,000 (5 % listed) per request.
+wrk_case() {
+	local kind="$1" c="$2" script="$dir/wrk-$1.lua"
+	if [ ! -f "$script" ]; then
+		cat > "$script" <<LUA
+local listed = {}
+for line in io.lines("$dir/listed.txt") do
+  listed[#listed + 1] = line
+  if #listed >= 20000 then break end
+end
+local n = 0
+local function addr(k)
+  if k % 20 == 0 then return listed[(k / 20) % #listed + 1] end
+  return string.format("0x%040x", (k * 2654435761) % 2^52)
+end
+local bodies = {}
+if "$kind" == "batch" then
+  for b = 1, 16 do
+    local a = {}
+    for i = 1, 1000 do a[i] = '"' .. addr(b * 1000 + i) .. '"' end
+    bodies[b] = '{"addresses":[' .. table.concat(a, ",") .. ']}'
+  end
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  local body = bodies[n % 16 + 1]
+  if body == nil then body = '{"addresses":["' .. addr(n) .. '"]}' end
+  return wrk.format(nil, "/api/v1/screen", nil, body)
+end
+LUA
+	fi
+	printf "wrk, %-6s x %d connections: " "$kind" "$c"
+	wrk -t 1 -c "$c" -d "$dur" --latency -H "Authorization: Bearer $token" -s "$script" "$url" |
+		awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} /Requests\/sec/{rps=$2} /Non-2xx/{bad=$NF} END {printf "%s req/s, p50 %s, p99 %s%s\n", rps, p50, p99, bad ? ", " bad " non-2xx" : ""}'
+}
+
 port=18490
 for round in $(seq 1 "${ROUNDS:-1}"); do
 	for scheme in ${SCHEMES:-http https}; do
@@ -63,6 +103,12 @@ for round in $(seq 1 "${ROUNDS:-1}"); do
 		"${load[@]}" -batch 1 -clients 16
 		"${load[@]}" -batch 1000 -clients 1 -variants 64
 		"${load[@]}" -batch 1000 -clients 2 -variants 64
+		if command -v wrk >/dev/null; then
+			# wrk (C, one event-loop thread) leaves more of the two cores to
+			# the server than the Go load generator does.
+			for c in 1 2 3 4; do wrk_case single "$c"; done
+			for c in 1 2; do wrk_case batch "$c"; done
+		fi
 		echo "server memory: $(awk '/VmHWM|VmRSS/{printf "%s %.0f MB  ", $1, $2/1024}' /proc/$pid/status)"
 		kill "$pid"; wait "$pid" 2>/dev/null || true
 	done
