@@ -27,8 +27,9 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startHub runs `bulwark serve` in-process until the test ends.
-func startHub(t *testing.T, db string, tls bool) string {
+// startHub runs `bulwark serve` in-process until the test ends; extra
+// flags go after the others.
+func startHub(t *testing.T, db string, tls bool, extra ...string) string {
 	t.Helper()
 	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,6 +40,7 @@ func startHub(t *testing.T, db string, tls bool) string {
 		args = append(args, "--insecure-http")
 		scheme = "http"
 	}
+	args = append(args, extra...)
 	var out bytes.Buffer
 	go func() {
 		done <- run(ctx, &env{stdout: &out, stderr: &bytes.Buffer{}, stdin: strings.NewReader("")}, args)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -23,20 +24,14 @@ func runScreen(ctx context.Context, e *env, args []string) error {
 	db := dbFlag(fs)
 	file := fs.String("file", "", "file with one address a line (- for stdin)")
 	asJSON := fs.Bool("json", false, "JSON output")
-	graphPath := fs.String("graph", "", "transaction graph for indirect exposure: a snapshot, or a source file or directory (ethereum-etl CSV, bitcoin-etl JSON lines, ground-truth CSV, GEXF)")
-	hops := fs.Int("hops", 3, "with --graph: hops walked back from each address")
-	high := fs.Float64("high", 0.10, "with --graph: share of inflow from listed addresses from which exposure is high")
-	medium := fs.Float64("medium", 0.01, "with --graph: share from which exposure is medium")
-	budget := fs.Int("budget", 200_000, "with --graph: transfers examined per address at most")
+	exposure := exposureFlags(fs)
 	addrs, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if *hops < 1 || *hops > 16 {
-		return fmt.Errorf("%w: --hops: 1 to 16", errUsage)
-	}
-	if *high <= 0 || *high > 1 || *medium <= 0 || *medium > *high {
-		return fmt.Errorf("%w: want 0 < --medium <= --high <= 1", errUsage)
+	graphPath, expOpts, err := exposure()
+	if err != nil {
+		return err
 	}
 	if *file != "" {
 		more, err := readAddressFile(e, *file)
@@ -57,13 +52,13 @@ func runScreen(ctx context.Context, e *env, args []string) error {
 	if _, err := ix.Update(ctx); err != nil {
 		return err
 	}
-	if *graphPath != "" {
-		g, err := screenGraph(ctx, *graphPath)
+	if graphPath != "" {
+		g, err := screenGraph(ctx, graphPath)
 		if err != nil {
 			return err
 		}
 		defer g.Close()
-		ix.AttachGraph(g, screen.ExposureOptions{MaxHops: *hops, High: *high, Medium: *medium, Budget: *budget})
+		ix.AttachGraph(g, expOpts)
 	}
 	// The local operator reads its own store: everything it holds.
 	pol := screen.Operator(stix.TLPNone)
@@ -108,6 +103,25 @@ func readAddressFile(e *env, name string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return out, nil
+}
+
+// exposureFlags adds the indirect-exposure flags (screen, serve); the
+// function it returns reads them once the flags are parsed.
+func exposureFlags(fs *flag.FlagSet) func() (graphPath string, o screen.ExposureOptions, err error) {
+	graphPath := fs.String("graph", "", "transaction graph for indirect exposure: a snapshot, or a source file or directory (ethereum-etl CSV, bitcoin-etl JSON lines, ground-truth CSV, GEXF)")
+	hops := fs.Int("hops", 3, "with --graph: hops walked back from each address")
+	high := fs.Float64("high", 0.10, "with --graph: share of inflow from listed addresses from which exposure is high")
+	medium := fs.Float64("medium", 0.01, "with --graph: share from which exposure is medium")
+	budget := fs.Int("budget", 200_000, "with --graph: transfers examined per address at most")
+	return func() (string, screen.ExposureOptions, error) {
+		if *hops < 1 || *hops > 16 {
+			return "", screen.ExposureOptions{}, fmt.Errorf("%w: --hops: 1 to 16", errUsage)
+		}
+		if *high <= 0 || *high > 1 || *medium <= 0 || *medium > *high {
+			return "", screen.ExposureOptions{}, fmt.Errorf("%w: want 0 < --medium <= --high <= 1", errUsage)
+		}
+		return *graphPath, screen.ExposureOptions{MaxHops: *hops, High: *high, Medium: *medium, Budget: *budget}, nil
+	}
 }
 
 // screenGraph opens a snapshot, or loads source files into a graph.

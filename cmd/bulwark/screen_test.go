@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,4 +84,68 @@ func TestScreenCommandGraph(t *testing.T) {
 func loadForTest(t *testing.T, path string, b *graph.Builder) (source.Stats, error) {
 	t.Helper()
 	return source.Load(t.Context(), path, b)
+}
+
+// serve --graph answers indirect exposure over POST /api/v1/screen, for an
+// organisation that may read the listing, and the index is loaded at start.
+func TestServeScreenGraph(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	const (
+		ronin = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
+		one   = "0x3333333333333333333333333333333333333333"
+		two   = "0x4444444444444444444444444444444444444444"
+	)
+	csv := "Timestamp,Block,Tx_hash,From,From_label,To,To_label,Value_in_USD\n" +
+		"2022-03-29 10:00:00,100,0x" + strings.Repeat("a", 64) + "," + ronin + ",Ronin exploiter," + one + ",,1000\n" +
+		"2022-03-29 12:00:00,102,0x" + strings.Repeat("c", 64) + "," + one + ",," + two + ",,500\n"
+	gt := filepath.Join(dir, "flows.csv")
+	if err := os.WriteFile(gt, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "org", "add", "exchange", "--clearance", "amber", "--db", db)
+	mustRun(t, "collection", "add", "wallets", "--read", "exchange", "--default-tlp", "clear", "--db", db)
+	mustRun(t, "import", "--db", db, "--quiet", "--collection", "wallets", "../../internal/lookup/testdata/actors.json")
+	token := tokenOf(t, mustRun(t, "token", "create", "exchange", "--db", db))
+	url := startHub(t, db, false, "--graph", gt, "--hops", "2")
+
+	post := func(tok string) []screen.Result {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, url+"/api/v1/screen", strings.NewReader(`{"addresses":["`+one+`","`+two+`","`+ronin+`"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Results []screen.Result `json:"results"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || len(out.Results) != 3 {
+			t.Fatalf("status %d, %d results, %v", resp.StatusCode, len(out.Results), err)
+		}
+		return out.Results
+	}
+	res := post(token)
+	if res[2].Risk != screen.Severe {
+		t.Errorf("the listed address: %+v", res[2])
+	}
+	for i, want := range []float64{1, 1} {
+		r := res[i]
+		if r.Risk != screen.High || len(r.Reasons) == 0 || r.Reasons[0].Indirect == nil || r.Reasons[0].Indirect.Share != want {
+			t.Errorf("%d hop(s) downstream: %+v", i+1, r)
+		}
+	}
+	// Anonymous: the listing is in a collection only the exchange reads,
+	// so neither it nor exposure through it shows.
+	for _, r := range post("") {
+		if r.Risk != screen.None || len(r.Reasons) != 0 {
+			t.Errorf("anonymous sees %+v", r)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/access"
+	"github.com/bulwark-intel/bulwark/internal/chain/screen"
 	"github.com/bulwark-intel/bulwark/internal/server"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
@@ -23,14 +24,19 @@ func init() {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--db PATH|URL] [--listen HOST:PORT] [--tls-cert F --tls-key F | --insecure-http] [--max-tlp clear]")
+	fs := newFlags(e, "serve", "[--db PATH|URL] [--listen HOST:PORT] [--tls-cert F --tls-key F | --insecure-http] [--max-tlp clear] [--graph PATH [--hops 3]]")
 	db := dbFlag(fs)
 	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1:8443, or 127.0.0.1:8080 with --insecure-http)")
 	certFile := fs.String("tls-cert", "", "TLS certificate (PEM); without it a self-signed one is made beside the database")
 	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP (behind a TLS-terminating proxy)")
 	maxTLP := fs.String("max-tlp", "red", "cap on what the /api/v1 JSON API shows, on top of each viewer's access")
+	exposure := exposureFlags(fs)
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	graphPath, expOpts, err := exposure()
+	if err != nil {
 		return err
 	}
 	tlp, err := stix.ParseTLP(*maxTLP)
@@ -97,7 +103,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
-	h := server.New(s, server.Options{MaxTLP: tlp, Logger: log, TAXII: taxiiHandler(acc, log), Access: acc, Admin: s})
+	// The screening index loads in the background from the start, so the
+	// first POST /api/v1/screen does not wait for it (it does if it comes
+	// first); with --graph it also answers indirect exposure.
+	ix := screen.NewIndex(s, screen.IndexOptions{Logger: log})
+	if graphPath != "" {
+		g, err := screenGraph(ctx, graphPath)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		ix.AttachGraph(g, expOpts)
+		log.Info("screening graph loaded", "graph", graphPath, "transfers", g.NumEdges(), "addresses", g.NumNodes())
+	}
+	go func() {
+		if _, err := ix.Update(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("screening index: first load failed; requests will retry", "err", err)
+		}
+	}()
+	h := server.New(s, server.Options{MaxTLP: tlp, Logger: log, TAXII: taxiiHandler(acc, log), Access: acc, Admin: s, Screen: ix})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
