@@ -52,13 +52,12 @@ func runScreen(ctx context.Context, e *env, args []string) error {
 	if _, err := ix.Update(ctx); err != nil {
 		return err
 	}
-	if graphPath != "" {
-		g, err := screenGraph(ctx, graphPath)
-		if err != nil {
-			return err
-		}
+	g, err := attachScreenGraph(ctx, ix, graphPath, expOpts)
+	if err != nil {
+		return err
+	}
+	if g != nil {
 		defer g.Close()
-		ix.AttachGraph(g, expOpts)
 	}
 	// The local operator reads its own store: everything it holds.
 	pol := screen.Operator(stix.TLPNone)
@@ -122,6 +121,20 @@ func exposureFlags(fs *flag.FlagSet) func() (graphPath string, o screen.Exposure
 		}
 		return *graphPath, screen.ExposureOptions{MaxHops: *hops, High: *high, Medium: *medium, Budget: *budget}, nil
 	}
+}
+
+// attachScreenGraph loads the graph at path, when one is given, and lets
+// ix use it for indirect exposure; the caller closes the graph.
+func attachScreenGraph(ctx context.Context, ix *screen.Index, path string, o screen.ExposureOptions) (*graph.Graph, error) {
+	if path == "" {
+		return nil, nil
+	}
+	g, err := screenGraph(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	ix.AttachGraph(g, o)
+	return g, nil
 }
 
 // screenGraph opens a snapshot, or loads source files into a graph.

@@ -107,13 +107,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// first POST /api/v1/screen does not wait for it (it does if it comes
 	// first); with --graph it also answers indirect exposure.
 	ix := screen.NewIndex(s, screen.IndexOptions{Logger: log})
-	if graphPath != "" {
-		g, err := screenGraph(ctx, graphPath)
-		if err != nil {
-			return err
-		}
+	g, err := attachScreenGraph(ctx, ix, graphPath, expOpts)
+	if err != nil {
+		return err
+	}
+	if g != nil {
 		defer g.Close()
-		ix.AttachGraph(g, expOpts)
 		log.Info("screening graph loaded", "graph", graphPath, "transfers", g.NumEdges(), "addresses", g.NumNodes())
 	}
 	go func() {
