@@ -275,6 +275,20 @@ type acct struct {
 	bal  float64 // what it holds, as far as the graph shows
 	held float64 // the tainted part
 	recv float64 // all it received
+	// replay, while not 0, is the replay (replay.go) of what the address
+	// held before taint reached it: bal and recv hold only what came in
+	// since, until its first payment adds the replayed balance to both.
+	replay int32
+}
+
+// settle adds the replayed balance once it is needed.
+func (a *acct) settle(r *replayer) {
+	if a.replay != 0 {
+		b := r.balance(a.replay)
+		a.bal += b
+		a.recv += b
+		a.replay = 0
+	}
 }
 
 func (t *tracer) haircut(start, end uint32) {
@@ -285,6 +299,9 @@ func (t *tracer) haircut(start, end uint32) {
 	hops, seen, amount, maxH, minV := t.hops, t.seen, t.amount, t.maxHops, t.opt.MinValue
 	proportional := t.opt.Shortfall == Proportional
 	seeds := t.seedSchedule()
+	rp := newReplayer(t)
+	t.replay = rp
+	defer rp.stop()
 	k := 0
 	for i := start; i < end; i++ {
 		u, v := from[i], to[i]
@@ -298,8 +315,7 @@ func (t *tracer) haircut(start, end uint32) {
 			if hops[v] != stopped {
 				a := &st[v]
 				if hv == untainted {
-					a.bal = t.balanceBefore(v, i)
-					a.recv = a.bal
+					a.replay = rp.request(v, i)
 				}
 				a.bal += x
 				a.recv += x
@@ -314,6 +330,7 @@ func (t *tracer) haircut(start, end uint32) {
 				out = x
 			} else {
 				a := &st[u]
+				a.settle(rp)
 				b := a.bal
 				if x > b {
 					// A payment beyond what the graph shows: funds the
@@ -344,8 +361,7 @@ func (t *tracer) haircut(start, end uint32) {
 			if hops[v] != stopped {
 				a := &st[v]
 				if hv == untainted {
-					a.bal = t.balanceBefore(v, i)
-					a.recv = a.bal
+					a.replay = rp.request(v, i)
 				}
 				a.held += out
 				a.bal += x
@@ -382,6 +398,31 @@ type lots struct {
 	// Everything and the tainted part ever received, for the shortfall
 	// rule.
 	in, inTainted float64
+	// replay, while not 0, is the replay of what the address held before
+	// taint reached it (replay.go): the clean lot it makes goes first in
+	// the queue when the address first pays.
+	replay int32
+}
+
+// settle puts the replayed balance at the head of the queue. Nothing has
+// been drawn yet, so the head is the first lot ever pushed.
+func (l *lots) settle(r *replayer) {
+	if l.replay == 0 {
+		return
+	}
+	b := r.balance(l.replay)
+	l.replay = 0
+	if b <= 0 {
+		return
+	}
+	l.in += b
+	if len(l.q) > 0 && !l.q[0].tainted {
+		l.q[0].amt += b
+		return
+	}
+	l.q = append(l.q, lot{})
+	copy(l.q[1:], l.q)
+	l.q[0] = lot{b, false}
 }
 
 func (l *lots) push(amt float64, tainted bool) {
@@ -440,12 +481,14 @@ func (t *tracer) queueOf(v graph.NodeID, i uint32) *lots {
 	t.queues = append(t.queues, lots{})
 	t.qidx[v] = int32(len(t.queues))
 	q := &t.queues[len(t.queues)-1]
-	q.push(t.balanceBefore(v, i), false)
+	q.replay = t.replay.request(v, i)
 	return q
 }
 
 func (t *tracer) fifo(start, end uint32) {
 	t.qidx = make([]int32, t.g.NumNodes())
+	t.replay = newReplayer(t)
+	defer t.replay.stop()
 	from, to, tm := t.g.Stream()
 	usd, lo, hi := t.g.Values()
 	hops, seen, maxH, minV := t.hops, t.seen, t.maxHops, t.opt.MinValue
@@ -474,7 +517,9 @@ func (t *tracer) fifo(start, end uint32) {
 				buf = append(buf, lot{x, true})
 			} else {
 				var inferred float64
-				buf, inferred = t.queueOf(u, i).draw(x, buf, t.opt.Shortfall == Proportional)
+				q := t.queueOf(u, i)
+				q.settle(t.replay)
+				buf, inferred = q.draw(x, buf, t.opt.Shortfall == Proportional)
 				t.inferred += inferred
 			}
 			for _, l := range buf {

@@ -359,6 +359,7 @@ type tracer struct {
 	held   []float64 // haircut: the tainted part each address holds at the end
 	qidx   []int32   // FIFO: 1 + index into queues, 0 for none
 	queues []lots
+	replay *replayer // haircut and FIFO: balances before taint (replay.go)
 }
 
 func newTracer(g *graph.Graph, opt Options) *tracer {
