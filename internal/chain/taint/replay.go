@@ -33,23 +33,36 @@ const (
 )
 
 type replayer struct {
-	t    *tracer
-	jobs []*replayJob // indexed by the 1-based handles the models keep
-	ch   chan *replayJob
-	wg   sync.WaitGroup
+	t *tracer
+	// jobs, in blocks that never move (the goroutine holds pointers into
+	// them), indexed by the 1-based handles the models keep.
+	jobs [][]replayJob
+	n    int
+	// Jobs go to the goroutine in batches: a channel send that wakes it
+	// costs more than a small replay.
+	batch []*replayJob
+	ch    chan []*replayJob
+	wg    sync.WaitGroup
 }
+
+const (
+	replayBlock = 4096
+	replayBatch = 64
+)
 
 // newReplayer starts the replaying goroutine when a second processor can
 // run it; with one, every replay runs when it is first needed.
 func newReplayer(t *tracer) *replayer {
 	r := &replayer{t: t}
 	if runtime.GOMAXPROCS(0) > 1 {
-		r.ch = make(chan *replayJob, 1<<14)
+		r.ch = make(chan []*replayJob, 256)
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			for j := range r.ch {
-				r.run(j)
+			for b := range r.ch {
+				for _, j := range b {
+					r.run(j)
+				}
 			}
 		}()
 	}
@@ -58,15 +71,27 @@ func newReplayer(t *tracer) *replayer {
 
 // request queues the replay of v up to transfer i and returns its handle.
 func (r *replayer) request(v graph.NodeID, i uint32) int32 {
-	j := &replayJob{v: v, i: i}
-	r.jobs = append(r.jobs, j)
+	if r.n%replayBlock == 0 {
+		r.jobs = append(r.jobs, make([]replayJob, replayBlock))
+	}
+	j := &r.jobs[r.n/replayBlock][r.n%replayBlock]
+	j.v, j.i = v, i
+	r.n++
 	if r.ch != nil {
-		select {
-		case r.ch <- j:
-		default: // the queue is full: the trace will replay it itself
+		r.batch = append(r.batch, j)
+		if len(r.batch) == replayBatch {
+			select {
+			case r.ch <- r.batch:
+				r.batch = make([]*replayJob, 0, replayBatch)
+			default: // the goroutine is behind: these wait for the next batch
+			}
 		}
 	}
-	return int32(len(r.jobs))
+	return int32(r.n)
+}
+
+func (r *replayer) job(h int32) *replayJob {
+	return &r.jobs[(h-1)/replayBlock][(h-1)%replayBlock]
 }
 
 // run replays j unless someone else has taken it.
@@ -80,7 +105,7 @@ func (r *replayer) run(j *replayJob) {
 // balance returns the replayed balance of handle h, replaying it here if
 // the goroutine has not started on it.
 func (r *replayer) balance(h int32) float64 {
-	j := r.jobs[h-1]
+	j := r.job(h)
 	r.run(j)
 	for j.state.Load() != replayDone {
 		runtime.Gosched()
@@ -93,8 +118,8 @@ func (r *replayer) stop() {
 	if r.ch == nil {
 		return
 	}
-	for _, j := range r.jobs {
-		j.state.CompareAndSwap(replayQueued, replayDone)
+	for h := int32(1); h <= int32(r.n); h++ {
+		r.job(h).state.CompareAndSwap(replayQueued, replayDone)
 	}
 	close(r.ch)
 	r.wg.Wait()
