@@ -116,14 +116,25 @@ func export(ctx context.Context, r store.Reader, q store.Query, w io.Writer) (in
 		}
 		q.Cursor = page.Next
 	}
+	// A level whose definition the store held was written with it and
+	// cleared from used above.
+	if err := writeMarkingDefs(bw, used); err != nil {
+		return bw.Count(), err
+	}
+	return bw.Count(), bw.Close()
+}
+
+// writeMarkingDefs writes the TLP marking definitions used names, in TLP
+// order, so a bundle carries the definitions its objects refer to.
+func writeMarkingDefs(bw *stix.BundleWriter, used map[stix.TLP]bool) error {
 	for t := stix.TLPClear; t <= stix.TLPRed; t++ {
-		if used[t] && !seen["tlp|"+t.String()] {
+		if used[t] {
 			if err := bw.Write(stix.TLPMarkingDefinition(t).Raw); err != nil {
-				return bw.Count(), err
+				return err
 			}
 		}
 	}
-	return bw.Count(), bw.Close()
+	return nil
 }
 
 func splitList(s string) []string {

@@ -476,12 +476,8 @@ func writeBundle(w io.Writer, objs []*stix.Object) error {
 			}
 		}
 	}
-	for t := stix.TLPClear; t <= stix.TLPRed; t++ {
-		if used[t] {
-			if err := bw.Write(stix.TLPMarkingDefinition(t).Raw); err != nil {
-				return err
-			}
-		}
+	if err := writeMarkingDefs(bw, used); err != nil {
+		return err
 	}
 	for _, o := range objs {
 		if err := bw.Write(o.Raw); err != nil {

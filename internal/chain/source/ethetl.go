@@ -140,37 +140,12 @@ func (r *run) readEthTransactions(cr *csvReader, h []string, timesOnly bool) err
 			r.skip(SkipContractCreation)
 			continue
 		}
-		amt, err := r.l.amount(f[c.value])
-		if err != nil {
-			r.bad(line, "value: %v", err)
-			continue
-		}
-		tx, ok := evmHash(f[c.hash], &lastHash)
+		tr, ok := r.ethTransfer(f, c, line, "hash", &lastHash)
 		if !ok {
-			r.bad(line, "hash %q is not a transaction hash", clip(f[c.hash]))
 			continue
 		}
-		from, ok := r.l.evmAddress(f[c.from])
-		if !ok {
-			r.bad(line, "from_address %q is not an EVM address", clip(f[c.from]))
-			continue
-		}
-		to, ok := r.l.evmAddress(f[c.to])
-		if !ok {
-			r.bad(line, "to_address %q is not an EVM address", clip(f[c.to]))
-			continue
-		}
-		if amt.IsZero() && !r.l.KeepZero {
-			r.skip(SkipZeroValue)
-			continue
-		}
-		if c.ts < 0 {
-			if t, ok = r.l.times.lookup(block); !ok {
-				r.noTime(line, block)
-				continue
-			}
-		}
-		if err := r.emit(line, graph.Transfer{Tx: tx, Block: block, Time: t, From: from, To: to, Amount: amt}); err != nil {
+		tr.Block, tr.Time = block, t
+		if err := r.ethEmit(line, tr, c.ts >= 0); err != nil {
 			return err
 		}
 	}
@@ -199,29 +174,13 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 			r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
 			continue
 		}
-		amt, err := r.l.amount(f[c.value])
-		if err != nil {
-			r.bad(line, "value: %v", err)
-			continue
-		}
-		tx, ok := evmHash(f[c.hash], &lastHash)
+		tr, ok := r.ethTransfer(f, c, line, "transaction_hash", &lastHash)
 		if !ok {
-			r.bad(line, "transaction_hash %q is not a transaction hash", clip(f[c.hash]))
 			continue
 		}
 		token, ok := r.l.evmAddress(f[c.token])
 		if !ok {
 			r.bad(line, "token_address %q is not an EVM address", clip(f[c.token]))
-			continue
-		}
-		from, ok := r.l.evmAddress(f[c.from])
-		if !ok {
-			r.bad(line, "from_address %q is not an EVM address", clip(f[c.from]))
-			continue
-		}
-		to, ok := r.l.evmAddress(f[c.to])
-		if !ok {
-			r.bad(line, "to_address %q is not an EVM address", clip(f[c.to]))
 			continue
 		}
 		var t int64
@@ -231,18 +190,55 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 				continue
 			}
 		}
-		if amt.IsZero() && !r.l.KeepZero {
-			r.skip(SkipZeroValue)
-			continue
-		}
-		if c.ts < 0 {
-			if t, ok = r.l.times.lookup(block); !ok {
-				r.noTime(line, block)
-				continue
-			}
-		}
-		if err := r.emit(line, graph.Transfer{Tx: tx, Block: block, Time: t, From: from, To: to, Asset: token, Amount: amt}); err != nil {
+		tr.Block, tr.Time, tr.Asset = block, t, token
+		if err := r.ethEmit(line, tr, c.ts >= 0); err != nil {
 			return err
 		}
 	}
+}
+
+// ethTransfer reads the columns both ethereum-etl tables share: value,
+// transaction hash (column hashName), from and to. false: the line was
+// reported bad.
+func (r *run) ethTransfer(f [][]byte, c ethCols, line int64, hashName string, lastHash *string) (graph.Transfer, bool) {
+	var tr graph.Transfer
+	amt, err := r.l.amount(f[c.value])
+	if err != nil {
+		r.bad(line, "value: %v", err)
+		return tr, false
+	}
+	tx, ok := evmHash(f[c.hash], lastHash)
+	if !ok {
+		r.bad(line, "%s %q is not a transaction hash", hashName, clip(f[c.hash]))
+		return tr, false
+	}
+	from, ok := r.l.evmAddress(f[c.from])
+	if !ok {
+		r.bad(line, "from_address %q is not an EVM address", clip(f[c.from]))
+		return tr, false
+	}
+	to, ok := r.l.evmAddress(f[c.to])
+	if !ok {
+		r.bad(line, "to_address %q is not an EVM address", clip(f[c.to]))
+		return tr, false
+	}
+	return graph.Transfer{Tx: tx, From: from, To: to, Amount: amt}, true
+}
+
+// ethEmit skips a zero value (unless kept), takes the block's time from
+// blocks.csv when the row has none (timed false), and emits the transfer.
+func (r *run) ethEmit(line int64, tr graph.Transfer, timed bool) error {
+	if tr.Amount.IsZero() && !r.l.KeepZero {
+		r.skip(SkipZeroValue)
+		return nil
+	}
+	if !timed {
+		t, ok := r.l.times.lookup(tr.Block)
+		if !ok {
+			r.noTime(line, tr.Block)
+			return nil
+		}
+		tr.Time = t
+	}
+	return r.emit(line, tr)
 }
