@@ -5,13 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/bulwark-intel/bulwark/internal/atomicfile"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 	"github.com/bulwark-intel/bulwark/internal/store"
 	"github.com/bulwark-intel/bulwark/internal/taxii/client"
@@ -85,16 +86,19 @@ func runPull(ctx context.Context, e *env, args []string) error {
 	}
 }
 
+// maxCursorBytes bounds a saved pull cursor; a real one is under 1 KB.
+const maxCursorBytes = 64 << 10
+
 // pullOnce pulls until the remote has nothing new, storing each page and
 // then its cursor, so an interrupted pull resumes after the last stored page.
 func pullOnce(ctx context.Context, c *client.Client, s store.Store, root, remote, local string, limit int, statePath string) (stored, rejected int, err error) {
 	var cur client.Cursor
-	if b, err := os.ReadFile(statePath); err == nil {
+	if b, ok, err := atomicfile.ReadSmall(statePath, maxCursorBytes); err != nil {
+		return 0, 0, err
+	} else if ok {
 		if err := json.Unmarshal(b, &cur); err != nil {
 			return 0, 0, fmt.Errorf("reading %s: %w", statePath, err)
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return 0, 0, err
 	}
 	src := "TAXII " + root + " " + remote
 	_, err = c.Pull(ctx, root, remote, limit, cur, func(p client.Page) error {
@@ -116,11 +120,9 @@ func pullOnce(ctx context.Context, c *client.Client, s store.Store, root, remote
 		if err != nil {
 			return err
 		}
-		tmp := statePath + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o600); err != nil {
-			return err
-		}
-		return os.Rename(tmp, statePath)
+		// Synced and renamed into place: a crash leaves this cursor or
+		// the last one, never a torn file.
+		return atomicfile.Write(statePath, func(w io.Writer) error { _, err := w.Write(b); return err })
 	})
 	return stored, rejected, err
 }

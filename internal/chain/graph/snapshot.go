@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"unsafe"
+
+	"github.com/bulwark-intel/bulwark/internal/atomicfile"
 )
 
 // Snapshot format, version 2 (2 added the label sections). Little-endian throughout:
@@ -143,26 +144,13 @@ func (g *Graph) WriteSnapshot(w io.Writer) error {
 	return bw.Flush()
 }
 
-// SaveSnapshot writes the graph to path atomically (a temporary file renamed
-// into place after it is synced).
+// SaveSnapshot writes the graph to path atomically (atomicfile.Write: a
+// temporary file renamed into place after it is synced).
 func (g *Graph) SaveSnapshot(path string) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".graph-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := g.WriteSnapshot(tmp); err != nil {
-		tmp.Close()
+	if err := atomicfile.Write(path, g.WriteSnapshot); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // IsSnapshot reports whether the first bytes of a file are a snapshot's.
@@ -410,13 +398,4 @@ func castSlice[T uint32 | uint64 | float32](b []byte) ([]T, error) {
 		return c, nil
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/size), nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			return path[:i+1]
-		}
-	}
-	return "."
 }

@@ -2,12 +2,10 @@ package btcrpc
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
+
+	"github.com/bulwark-intel/bulwark/internal/atomicfile"
 )
 
 // state is the saved position: the last height delivered and its hash.
@@ -22,20 +20,12 @@ const maxStateBytes = 4096
 
 // readState reads the state file; ok is false when it does not exist.
 func readState(path string) (s state, ok bool, err error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, false, nil
-	}
-	if err != nil {
-		return s, false, fmt.Errorf("state file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
-	if err != nil {
-		return s, false, fmt.Errorf("state file %s: %w", path, err)
-	}
-	if len(b) > maxStateBytes {
-		return s, false, fmt.Errorf("state file %s: larger than %d bytes", path, maxStateBytes)
+	b, ok, err := atomicfile.ReadSmall(path, maxStateBytes)
+	if err != nil || !ok {
+		if err != nil {
+			err = fmt.Errorf("state file: %w", err)
+		}
+		return s, false, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, false, fmt.Errorf("state file %s: %w", path, err)
@@ -49,45 +39,16 @@ func readState(path string) (s state, ok bool, err error) {
 	return s, true, nil
 }
 
-// writeState replaces the state file atomically: a crash leaves either the
-// old file or the new one, never a torn one. The temporary file is synced
-// before the rename and the directory after it.
-func writeState(path string, s state) (err error) {
+// writeState replaces the state file atomically (atomicfile.Write): a
+// crash leaves either the old file or the new one, never a torn one.
+func writeState(path string, s state) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 		return fmt.Errorf("state file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("state file: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("state file: syncing directory: %w", err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("state file: syncing directory: %w", err)
 	}
 	return nil
 }
