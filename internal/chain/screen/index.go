@@ -413,10 +413,21 @@ func (st *state) indicatorID(ind uint32) string {
 	if s, ok := st.oddID[ind]; ok {
 		return s
 	}
+	var b [indicatorIDLen]byte
+	st.putIndicatorID(b[:], ind)
+	return string(b[:])
+}
+
+// indicatorIDLen is the length of indicator--<UUID>.
+const indicatorIDLen = 11 + 36
+
+// putIndicatorID writes the id of indicator ind (not an odd one) into
+// b[:indicatorIDLen].
+func (st *state) putIndicatorID(b []byte, ind uint32) {
 	u := &st.ind(ind).uuid
 	const digits = "0123456789abcdef"
-	var b [11 + 36]byte
-	copy(b[:], "indicator--")
+	b = b[:indicatorIDLen]
+	copy(b, "indicator--")
 	j := 11
 	for i, c := range u {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
@@ -426,7 +437,6 @@ func (st *state) indicatorID(ind uint32) string {
 		b[j], b[j+1] = digits[c>>4], digits[c&15]
 		j += 2
 	}
-	return string(b[:])
 }
 
 // parseIndicatorID reads indicator--<lower-case UUID>; other spellings are

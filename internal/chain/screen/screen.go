@@ -31,6 +31,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/address"
 	"github.com/bulwark-intel/bulwark/internal/stix"
@@ -186,6 +187,44 @@ type scratch struct {
 	refs   []uint32
 	hit    []bool
 	sink   uint64
+
+	// Slabs the reasons of listed addresses and their indicator ids are
+	// carved from, so a hit costs no allocation of its own. Results
+	// escape, so a slab is never reused: when one runs out, a new one is
+	// made and the old belongs to the results that point into it.
+	reasons []Reason
+	idText  []byte
+}
+
+const slabReasons = 64
+
+// newReasons returns n zero reasons whose capacity ends at n, so an append
+// by the caller copies rather than overwriting a neighbour's.
+func (sc *scratch) newReasons(n int) []Reason {
+	if n > slabReasons/4 {
+		return make([]Reason, n)
+	}
+	if len(sc.reasons) < n {
+		sc.reasons = make([]Reason, slabReasons)
+	}
+	r := sc.reasons[:n:n]
+	sc.reasons = sc.reasons[n:]
+	return r
+}
+
+// indicatorID is st.indicatorID, its text carved from a slab.
+func (sc *scratch) indicatorID(st *state, ind uint32) string {
+	if _, odd := st.oddID[ind]; odd {
+		return st.indicatorID(ind)
+	}
+	if len(sc.idText) < indicatorIDLen {
+		sc.idText = make([]byte, slabReasons*indicatorIDLen)
+	}
+	b := sc.idText[:indicatorIDLen:indicatorIDLen]
+	st.putIndicatorID(b, ind)
+	sc.idText = sc.idText[indicatorIDLen:]
+	// The bytes are never written again: the slab moves past them.
+	return unsafe.String(&b[0], len(b))
 }
 
 // directBatch is direct for many results, with the table lookups of the
@@ -297,10 +336,10 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 		return
 	}
 	worst, grade := stix.TLPNone, gNone
-	res.Reasons = make([]Reason, 0, len(sc.found))
+	res.Reasons = sc.newReasons(len(sc.found))[:0]
 	for _, f := range sc.found {
 		l := st.listing(f.lid)
-		id := st.indicatorID(l.ind)
+		id := sc.indicatorID(st, l.ind)
 		// Labels is the index's interned slice: results are for encoding
 		// and reading only.
 		r := Reason{Indicator: id, Name: st.strs[l.name], Labels: st.sets[l.labels],
