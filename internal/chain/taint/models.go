@@ -291,9 +291,37 @@ func (a *acct) settle(r *replayer) {
 	}
 }
 
+// accts is the haircut state of the addresses taint has reached, packed in
+// the order they were reached: a trace touches a few per cent of a large
+// graph, and packed state stays in cache where a per-node array (32 bytes
+// for every address) would cost a memory miss, and a page to zero, per
+// touch.
+type accts struct {
+	idx []int32 // per node: 1 + index into a, 0 for none
+	a   []acct
+}
+
+// heldOf returns the tainted part v holds at the end of a haircut trace.
+func (s *accts) heldOf(v graph.NodeID) float64 {
+	if i := s.idx[v]; i > 0 {
+		return s.a[i-1].held
+	}
+	return 0
+}
+
+// of returns v's state, making it on first use.
+func (s *accts) of(v graph.NodeID) *acct {
+	if i := s.idx[v]; i > 0 {
+		return &s.a[i-1]
+	}
+	s.a = append(s.a, acct{})
+	s.idx[v] = int32(len(s.a))
+	return &s.a[len(s.a)-1]
+}
+
 func (t *tracer) haircut(start, end uint32) {
 	n := t.g.NumNodes()
-	st := make([]acct, n)
+	st := accts{idx: make([]int32, n), a: make([]acct, 0, 1024)}
 	from, to, tm := t.g.Stream()
 	usd, lo, hi := t.g.Values()
 	hops, seen, amount, maxH, minV := t.hops, t.seen, t.amount, t.maxHops, t.opt.MinValue
@@ -313,7 +341,7 @@ func (t *tracer) haircut(start, end uint32) {
 			k++
 			v, x := t.seedArrive(i)
 			if hops[v] != stopped {
-				a := &st[v]
+				a := st.of(v)
 				if hv == untainted {
 					a.replay = rp.request(v, i)
 				}
@@ -329,7 +357,7 @@ func (t *tracer) haircut(start, end uint32) {
 			if hu == 0 && t.source[u] {
 				out = x
 			} else {
-				a := &st[u]
+				a := st.of(u)
 				a.settle(rp)
 				b := a.bal
 				if x > b {
@@ -359,7 +387,7 @@ func (t *tracer) haircut(start, end uint32) {
 			}
 			amount[v] += out
 			if hops[v] != stopped {
-				a := &st[v]
+				a := st.of(v)
 				if hv == untainted {
 					a.replay = rp.request(v, i)
 				}
@@ -371,15 +399,12 @@ func (t *tracer) haircut(start, end uint32) {
 		}
 		t.dropped += out
 		if hv != untainted && hv != stopped {
-			a := &st[v]
+			a := st.of(v)
 			a.bal += x
 			a.recv += x
 		}
 	}
-	t.held = make([]float64, n)
-	for _, v := range t.order {
-		t.held[v] = st[v].held
-	}
+	t.held = &st
 	t.scanned = int64(end - start)
 	t.sent()
 }

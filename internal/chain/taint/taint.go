@@ -356,8 +356,8 @@ type tracer struct {
 	end              uint32
 
 	// Haircut and FIFO state of tainted nodes.
-	held   []float64 // haircut: the tainted part each address holds at the end
-	qidx   []int32   // FIFO: 1 + index into queues, 0 for none
+	held   *accts  // haircut: the state at the end, with the tainted part each address holds
+	qidx   []int32 // FIFO: 1 + index into queues, 0 for none
 	queues []lots
 	replay *replayer // haircut and FIFO: balances before taint (replay.go)
 }

@@ -346,7 +346,7 @@ func TestRandomGraphsAgree(t *testing.T) {
 		sent := hc.At(0).Amount
 		var held float64
 		for i := 0; i < hc.Len(); i++ {
-			held += hc.t.held[hc.At(i).ID]
+			held += hc.t.held.heldOf(hc.At(i).ID)
 		}
 		if math.Abs(held+hc.Dropped+hc.Beyond-sent-hc.Inferred) > 1e-6*math.Max(1, sent) {
 			t.Fatalf("round %d: seed sent %v + inferred %v, held %v + dropped %v + beyond %v", round, sent, hc.Inferred, held, hc.Dropped, hc.Beyond)
@@ -358,7 +358,7 @@ func TestRandomGraphsAgree(t *testing.T) {
 		}
 		held = 0
 		for i := 0; i < hc.Len(); i++ {
-			held += hc.t.held[hc.At(i).ID]
+			held += hc.t.held.heldOf(hc.At(i).ID)
 		}
 		if hc.Inferred != 0 || math.Abs(held+hc.Dropped+hc.Beyond-sent) > 1e-6*math.Max(1, sent) {
 			t.Fatalf("round %d clean: seed sent %v, held %v + dropped %v + beyond %v, inferred %v", round, sent, held, hc.Dropped, hc.Beyond, hc.Inferred)
