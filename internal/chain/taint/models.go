@@ -7,9 +7,18 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 )
 
-// The per-address amounts: a dense column for the models that need one, a
-// map for poison, whose amounts are summed afterwards except the seeds'.
+// The per-address amounts: packed with the ledger state for haircut, a
+// dense column for the other models that need one, a map for poison, whose
+// amounts are summed afterwards except the seeds'.
 func (t *tracer) addAmount(v graph.NodeID, x float64) {
+	if t.acc != nil {
+		t.acc.of(v).amt += x
+		return
+	}
+	if t.qidx != nil {
+		t.lotsOf(v).amt += x
+		return
+	}
 	if t.amount != nil {
 		t.amount[v] += x
 		return
@@ -18,6 +27,14 @@ func (t *tracer) addAmount(v graph.NodeID, x float64) {
 }
 
 func (t *tracer) setAmount(v graph.NodeID, x float64) {
+	if t.acc != nil {
+		t.acc.of(v).amt = x
+		return
+	}
+	if t.qidx != nil {
+		t.lotsOf(v).amt = x
+		return
+	}
 	if t.amount != nil {
 		t.amount[v] = x
 		return
@@ -26,6 +43,18 @@ func (t *tracer) setAmount(v graph.NodeID, x float64) {
 }
 
 func (t *tracer) amountOf(v graph.NodeID) float64 {
+	if t.acc != nil {
+		if i := t.acc.idx[v]; i > 0 {
+			return t.acc.a[i-1].amt
+		}
+		return 0
+	}
+	if t.qidx != nil {
+		if i := t.qidx[v]; i > 0 {
+			return t.queues[i-1].amt
+		}
+		return 0
+	}
 	if t.amount != nil {
 		return t.amount[v]
 	}
@@ -275,6 +304,7 @@ type acct struct {
 	bal  float64 // what it holds, as far as the graph shows
 	held float64 // the tainted part
 	recv float64 // all it received
+	amt  float64 // the taint it received (the trace's amount)
 	// replay, while not 0, is the replay (replay.go) of what the address
 	// held before taint reached it: bal and recv hold only what came in
 	// since, until its first payment adds the replayed balance to both.
@@ -301,14 +331,6 @@ type accts struct {
 	a   []acct
 }
 
-// heldOf returns the tainted part v holds at the end of a haircut trace.
-func (s *accts) heldOf(v graph.NodeID) float64 {
-	if i := s.idx[v]; i > 0 {
-		return s.a[i-1].held
-	}
-	return 0
-}
-
 // of returns v's state, making it on first use.
 func (s *accts) of(v graph.NodeID) *acct {
 	if i := s.idx[v]; i > 0 {
@@ -320,11 +342,10 @@ func (s *accts) of(v graph.NodeID) *acct {
 }
 
 func (t *tracer) haircut(start, end uint32) {
-	n := t.g.NumNodes()
-	st := accts{idx: make([]int32, n), a: make([]acct, 0, 1024)}
+	st := t.acc
 	from, to, tm := t.g.Stream()
 	usd, lo, hi := t.g.Values()
-	hops, seen, amount, maxH, minV := t.hops, t.seen, t.amount, t.maxHops, t.opt.MinValue
+	hops, seen, maxH, minV := t.hops, t.seen, t.maxHops, t.opt.MinValue
 	proportional := t.opt.Shortfall == Proportional
 	seeds := t.seedSchedule()
 	rp := newReplayer(t)
@@ -364,7 +385,7 @@ func (t *tracer) haircut(start, end uint32) {
 					// A payment beyond what the graph shows: funds the
 					// graph missed (swaps, earlier history) paid the rest.
 					if proportional && a.recv > 0 {
-						extra := (x - b) * min(1, amount[u]/a.recv)
+						extra := (x - b) * min(1, a.amt/a.recv)
 						a.held += extra
 						t.inferred += extra
 					}
@@ -385,9 +406,9 @@ func (t *tracer) haircut(start, end uint32) {
 			if nh := t.next(v, hu); nh < hops[v] {
 				t.mark(v, nh, i, int64(tm[i]), false)
 			}
-			amount[v] += out
+			a := st.of(v)
+			a.amt += out
 			if hops[v] != stopped {
-				a := st.of(v)
 				if hv == untainted {
 					a.replay = rp.request(v, i)
 				}
@@ -404,7 +425,6 @@ func (t *tracer) haircut(start, end uint32) {
 			a.recv += x
 		}
 	}
-	t.held = &st
 	t.scanned = int64(end - start)
 	t.sent()
 }
@@ -427,6 +447,8 @@ type lots struct {
 	// taint reached it (replay.go): the clean lot it makes goes first in
 	// the queue when the address first pays.
 	replay int32
+	open   bool    // queueOf has asked for the replay
+	amt    float64 // the taint it received (the trace's amount)
 }
 
 // settle puts the replayed balance at the head of the queue. Nothing has
@@ -500,18 +522,26 @@ func (l *lots) draw(x float64, buf []lot, proportional bool) ([]lot, float64) {
 }
 
 func (t *tracer) queueOf(v graph.NodeID, i uint32) *lots {
+	q := t.lotsOf(v)
+	if !q.open {
+		q.open = true
+		q.replay = t.replay.request(v, i)
+	}
+	return q
+}
+
+// lotsOf returns v's FIFO state, made on first use; its queue is opened
+// (and the balance before taint asked for) by queueOf.
+func (t *tracer) lotsOf(v graph.NodeID) *lots {
 	if qi := t.qidx[v]; qi > 0 {
 		return &t.queues[qi-1]
 	}
 	t.queues = append(t.queues, lots{})
 	t.qidx[v] = int32(len(t.queues))
-	q := &t.queues[len(t.queues)-1]
-	q.replay = t.replay.request(v, i)
-	return q
+	return &t.queues[len(t.queues)-1]
 }
 
 func (t *tracer) fifo(start, end uint32) {
-	t.qidx = make([]int32, t.g.NumNodes())
 	t.replay = newReplayer(t)
 	defer t.replay.stop()
 	from, to, tm := t.g.Stream()
@@ -559,7 +589,7 @@ func (t *tracer) fifo(start, end uint32) {
 		}
 		if out > 0 && out >= minV {
 			t.mark(v, t.next(v, hu), i, int64(tm[i]), false)
-			t.amount[v] += out
+			t.lotsOf(v).amt += out
 			if hops[v] != stopped {
 				q := t.queueOf(v, i)
 				for _, l := range buf {

@@ -356,7 +356,7 @@ type tracer struct {
 	end              uint32
 
 	// Haircut and FIFO state of tainted nodes.
-	held   *accts  // haircut: the state at the end, with the tainted part each address holds
+	acc    *accts  // haircut: the state and amount of each address reached
 	qidx   []int32 // FIFO: 1 + index into queues, 0 for none
 	queues []lots
 	replay *replayer // haircut and FIFO: balances before taint (replay.go)
@@ -379,7 +379,12 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 	if opt.MaxHops == Unlimited {
 		t.maxHops = MaxHopsLimit + 1
 	}
-	if opt.Model != Poison || !g.Timed() {
+	switch {
+	case opt.Model == Haircut && g.Timed():
+		t.acc = &accts{idx: make([]int32, n), a: make([]acct, 0, 1024)}
+	case opt.Model == FIFO && g.Timed():
+		t.qidx = make([]int32, n)
+	case opt.Model != Poison || !g.Timed():
 		t.amount = make([]float64, n)
 	}
 	for i := range t.hops {
