@@ -330,7 +330,7 @@ type tracer struct {
 	opt      Options
 	maxHops  uint8
 	hops     []uint8   // untainted, or the fewest hops; stopped for terminals
-	amount   []float64 // nil for timed poison, which uses sparse
+	amount   []float64 // nil when timed: poison uses sparse, haircut acc, FIFO queues
 	sparse   map[graph.NodeID]float64
 	via      []uint32
 	order    []graph.NodeID // tainted nodes in the order they were reached
@@ -357,7 +357,7 @@ type tracer struct {
 
 	// Haircut and FIFO state of tainted nodes.
 	acc    *accts  // haircut: the state and amount of each address reached
-	qidx   []int32 // FIFO: 1 + index into queues, 0 for none
+	qidx   []int32 // FIFO: 1 + index into queues (with the amounts), 0 for none
 	queues []lots
 	replay *replayer // haircut and FIFO: balances before taint (replay.go)
 }
