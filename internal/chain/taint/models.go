@@ -15,8 +15,8 @@ func (t *tracer) addAmount(v graph.NodeID, x float64) {
 		t.acc.of(v).amt += x
 		return
 	}
-	if t.qidx != nil {
-		t.lotsOf(v).amt += x
+	if t.queues != nil {
+		t.queues.of(v).amt += x
 		return
 	}
 	if t.amount != nil {
@@ -31,8 +31,8 @@ func (t *tracer) setAmount(v graph.NodeID, x float64) {
 		t.acc.of(v).amt = x
 		return
 	}
-	if t.qidx != nil {
-		t.lotsOf(v).amt = x
+	if t.queues != nil {
+		t.queues.of(v).amt = x
 		return
 	}
 	if t.amount != nil {
@@ -44,14 +44,14 @@ func (t *tracer) setAmount(v graph.NodeID, x float64) {
 
 func (t *tracer) amountOf(v graph.NodeID) float64 {
 	if t.acc != nil {
-		if i := t.acc.idx[v]; i > 0 {
-			return t.acc.a[i-1].amt
+		if a := t.acc.get(v); a != nil {
+			return a.amt
 		}
 		return 0
 	}
-	if t.qidx != nil {
-		if i := t.qidx[v]; i > 0 {
-			return t.queues[i-1].amt
+	if t.queues != nil {
+		if q := t.queues.get(v); q != nil {
+			return q.amt
 		}
 		return 0
 	}
@@ -321,24 +321,37 @@ func (a *acct) settle(r *replayer) {
 	}
 }
 
-// accts is the haircut state of the addresses taint has reached, packed in
-// the order they were reached: a trace touches a few per cent of a large
-// graph, and packed state stays in cache where a per-node array (32 bytes
-// for every address) would cost a memory miss, and a page to zero, per
-// touch.
-type accts struct {
+// packed holds the haircut or FIFO state of the addresses taint has
+// reached, in the order they were reached: a trace touches a few per cent
+// of a large graph, and packed state stays in cache where a per-node array
+// (32 bytes and more for every address) would cost a memory miss, and a
+// page to zero, per touch. A pointer it returns is valid until the next of.
+type packed[T any] struct {
 	idx []int32 // per node: 1 + index into a, 0 for none
-	a   []acct
+	a   []T
+}
+
+func newPacked[T any](nodes int) *packed[T] {
+	return &packed[T]{idx: make([]int32, nodes), a: make([]T, 0, 1024)}
 }
 
 // of returns v's state, making it on first use.
-func (s *accts) of(v graph.NodeID) *acct {
+func (s *packed[T]) of(v graph.NodeID) *T {
 	if i := s.idx[v]; i > 0 {
 		return &s.a[i-1]
 	}
-	s.a = append(s.a, acct{})
+	var zero T
+	s.a = append(s.a, zero)
 	s.idx[v] = int32(len(s.a))
 	return &s.a[len(s.a)-1]
+}
+
+// get returns v's state, nil if it has none.
+func (s *packed[T]) get(v graph.NodeID) *T {
+	if i := s.idx[v]; i > 0 {
+		return &s.a[i-1]
+	}
+	return nil
 }
 
 func (t *tracer) haircut(start, end uint32) {
@@ -522,23 +535,12 @@ func (l *lots) draw(x float64, buf []lot, proportional bool) ([]lot, float64) {
 }
 
 func (t *tracer) queueOf(v graph.NodeID, i uint32) *lots {
-	q := t.lotsOf(v)
+	q := t.queues.of(v)
 	if !q.open {
 		q.open = true
 		q.replay = t.replay.request(v, i)
 	}
 	return q
-}
-
-// lotsOf returns v's FIFO state, made on first use; its queue is opened
-// (and the balance before taint asked for) by queueOf.
-func (t *tracer) lotsOf(v graph.NodeID) *lots {
-	if qi := t.qidx[v]; qi > 0 {
-		return &t.queues[qi-1]
-	}
-	t.queues = append(t.queues, lots{})
-	t.qidx[v] = int32(len(t.queues))
-	return &t.queues[len(t.queues)-1]
 }
 
 func (t *tracer) fifo(start, end uint32) {
@@ -589,7 +591,7 @@ func (t *tracer) fifo(start, end uint32) {
 		}
 		if out > 0 && out >= minV {
 			t.mark(v, t.next(v, hu), i, int64(tm[i]), false)
-			t.lotsOf(v).amt += out
+			t.queues.of(v).amt += out
 			if hops[v] != stopped {
 				q := t.queueOf(v, i)
 				for _, l := range buf {

@@ -356,10 +356,9 @@ type tracer struct {
 	end              uint32
 
 	// Haircut and FIFO state of tainted nodes.
-	acc    *accts  // haircut: the state and amount of each address reached
-	qidx   []int32 // FIFO: 1 + index into queues (with the amounts), 0 for none
-	queues []lots
-	replay *replayer // haircut and FIFO: balances before taint (replay.go)
+	acc    *packed[acct] // haircut: the ledger and amount of each address reached
+	queues *packed[lots] // FIFO: the queue and amount of each address reached
+	replay *replayer     // haircut and FIFO: balances before taint (replay.go)
 }
 
 func newTracer(g *graph.Graph, opt Options) *tracer {
@@ -381,9 +380,9 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 	}
 	switch {
 	case opt.Model == Haircut && g.Timed():
-		t.acc = &accts{idx: make([]int32, n), a: make([]acct, 0, 1024)}
+		t.acc = newPacked[acct](n)
 	case opt.Model == FIFO && g.Timed():
-		t.qidx = make([]int32, n)
+		t.queues = newPacked[lots](n)
 	case opt.Model != Poison || !g.Timed():
 		t.amount = make([]float64, n)
 	}

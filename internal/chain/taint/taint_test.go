@@ -346,7 +346,7 @@ func TestRandomGraphsAgree(t *testing.T) {
 		sent := hc.At(0).Amount
 		var held float64
 		for i := 0; i < hc.Len(); i++ {
-			held += hc.t.acc.heldOf(hc.At(i).ID)
+			held += heldOf(hc.t.acc, hc.At(i).ID)
 		}
 		if math.Abs(held+hc.Dropped+hc.Beyond-sent-hc.Inferred) > 1e-6*math.Max(1, sent) {
 			t.Fatalf("round %d: seed sent %v + inferred %v, held %v + dropped %v + beyond %v", round, sent, hc.Inferred, held, hc.Dropped, hc.Beyond)
@@ -358,7 +358,7 @@ func TestRandomGraphsAgree(t *testing.T) {
 		}
 		held = 0
 		for i := 0; i < hc.Len(); i++ {
-			held += hc.t.acc.heldOf(hc.At(i).ID)
+			held += heldOf(hc.t.acc, hc.At(i).ID)
 		}
 		if hc.Inferred != 0 || math.Abs(held+hc.Dropped+hc.Beyond-sent) > 1e-6*math.Max(1, sent) {
 			t.Fatalf("round %d clean: seed sent %v, held %v + dropped %v + beyond %v, inferred %v", round, sent, held, hc.Dropped, hc.Beyond, hc.Inferred)
@@ -402,9 +402,9 @@ func TestOneAsset(t *testing.T) {
 }
 
 // heldOf returns the tainted part v holds at the end of a haircut trace.
-func (s *accts) heldOf(v graph.NodeID) float64 {
-	if i := s.idx[v]; i > 0 {
-		return s.a[i-1].held
+func heldOf(s *packed[acct], v graph.NodeID) float64 {
+	if a := s.get(v); a != nil {
+		return a.held
 	}
 	return 0
 }
