@@ -7,55 +7,54 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 )
 
-// The per-address amounts: packed with the ledger state for haircut, a
-// dense column for the other models that need one, a map for poison, whose
-// amounts are summed afterwards except the seeds'.
+// The per-address amounts: with the ledger state (haircut) or the queue
+// (FIFO) of a timed trace, in a dense column for an untimed one, in a map
+// for timed poison, whose amounts are summed afterwards except the seeds'.
+
+// amountAt returns where v's amount is kept, made on first use; nil when
+// it is kept in the map.
+func (t *tracer) amountAt(v graph.NodeID) *float64 {
+	switch {
+	case t.acc != nil:
+		return &t.acc.of(v).amt
+	case t.queues != nil:
+		return &t.queues.of(v).amt
+	case t.amount != nil:
+		return &t.amount[v]
+	}
+	return nil
+}
+
 func (t *tracer) addAmount(v graph.NodeID, x float64) {
-	if t.acc != nil {
-		t.acc.of(v).amt += x
-		return
-	}
-	if t.queues != nil {
-		t.queues.of(v).amt += x
-		return
-	}
-	if t.amount != nil {
-		t.amount[v] += x
+	if p := t.amountAt(v); p != nil {
+		*p += x
 		return
 	}
 	t.sparse[v] += x
 }
 
 func (t *tracer) setAmount(v graph.NodeID, x float64) {
-	if t.acc != nil {
-		t.acc.of(v).amt = x
-		return
-	}
-	if t.queues != nil {
-		t.queues.of(v).amt = x
-		return
-	}
-	if t.amount != nil {
-		t.amount[v] = x
+	if p := t.amountAt(v); p != nil {
+		*p = x
 		return
 	}
 	t.sparse[v] = x
 }
 
+// amountOf reads v's amount without making state for it.
 func (t *tracer) amountOf(v graph.NodeID) float64 {
-	if t.acc != nil {
+	switch {
+	case t.acc != nil:
 		if a := t.acc.get(v); a != nil {
 			return a.amt
 		}
 		return 0
-	}
-	if t.queues != nil {
+	case t.queues != nil:
 		if q := t.queues.get(v); q != nil {
 			return q.amt
 		}
 		return 0
-	}
-	if t.amount != nil {
+	case t.amount != nil:
 		return t.amount[v]
 	}
 	return t.sparse[v]

@@ -330,7 +330,7 @@ type tracer struct {
 	opt      Options
 	maxHops  uint8
 	hops     []uint8   // untainted, or the fewest hops; stopped for terminals
-	amount   []float64 // nil when timed: poison uses sparse, haircut acc, FIFO queues
+	amount   []float64 // untimed traces only (see amountAt)
 	sparse   map[graph.NodeID]float64
 	via      []uint32
 	order    []graph.NodeID // tainted nodes in the order they were reached
