@@ -459,7 +459,7 @@ type lots struct {
 	// taint reached it (replay.go): the clean lot it makes goes first in
 	// the queue when the address first pays.
 	replay int32
-	open   bool    // queueOf has asked for the replay
+	open   bool    // open has asked for the replay
 	amt    float64 // the taint it received (the trace's amount)
 }
 
@@ -533,8 +533,14 @@ func (l *lots) draw(x float64, buf []lot, proportional bool) ([]lot, float64) {
 	return buf, inferred
 }
 
+// queueOf returns v's queue, opened at transfer i.
 func (t *tracer) queueOf(v graph.NodeID, i uint32) *lots {
-	q := t.queues.of(v)
+	return t.open(t.queues.of(v), v, i)
+}
+
+// open asks, the first time, for the replay of what v (whose state q is)
+// held before transfer i.
+func (t *tracer) open(q *lots, v graph.NodeID, i uint32) *lots {
 	if !q.open {
 		q.open = true
 		q.replay = t.replay.request(v, i)
@@ -590,9 +596,10 @@ func (t *tracer) fifo(start, end uint32) {
 		}
 		if out > 0 && out >= minV {
 			t.mark(v, t.next(v, hu), i, int64(tm[i]), false)
-			t.queues.of(v).amt += out
+			q := t.queues.of(v)
+			q.amt += out
 			if hops[v] != stopped {
-				q := t.queueOf(v, i)
+				t.open(q, v, i)
 				for _, l := range buf {
 					q.push(l.amt, l.tainted)
 				}
