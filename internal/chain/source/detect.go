@@ -68,6 +68,11 @@ func detect(name string, head []byte) (Format, timeNeeds) {
 		return true
 	}
 	switch {
+	case has("trace_type", "from_address", "to_address", "value"):
+		if has("block_timestamp") {
+			return FormatEthTraces, timesNone
+		}
+		return FormatEthTraces, timesNeeds
 	case has("token_address", "from_address", "to_address"):
 		if has("block_timestamp") {
 			return FormatEthTokenTransfers, timesNone

@@ -13,11 +13,22 @@ import (
 //	                     join the receipts (BigQuery, export_all)
 //	token_transfers.csv  token_address, from_address, to_address, value,
 //	                     transaction_hash, log_index, block_number
+//	traces.csv           block_number, transaction_hash, from_address,
+//	                     to_address, value, trace_type, call_type,
+//	                     trace_address, error, status, …
 //
 // Column order differs between versions, so columns are looked up by name.
 // Old transactions.csv files and every token_transfers.csv lack a timestamp;
 // it comes from blocks.csv or transactions.csv read earlier by the same Loader
 // (Load orders the files of one call so that they are).
+//
+// traces.csv holds every movement of ether a transaction made: its own
+// value (the top-level trace, trace_address empty) and the value contracts
+// passed on inside it ("internal transactions": a mixer paying out a
+// withdrawal, a bridge releasing funds, a contract's selfdestruct). It is a
+// superset of transactions.csv, so when both are in one load the
+// transactions are read for their timestamps only and every ether
+// transfer comes from the traces.
 
 // ethCols are the column indexes of one ethereum-etl file; -1 when absent.
 type ethCols struct {
@@ -241,4 +252,97 @@ func (r *run) ethEmit(line int64, tr graph.Transfer, timed bool) error {
 		tr.Time = t
 	}
 	return r.emit(line, tr)
+}
+
+// readEthTraces reads traces.csv: a transfer for every trace that moved
+// ether and did not fail, its own or through a failed ancestor (status 0,
+// which ethereum-etl propagates down the call tree).
+func (r *run) readEthTraces(cr *csvReader, h []string) error {
+	if m := missingColumn(h, "from_address", "to_address", "value", "trace_type", "block_number", "transaction_hash"); m != "" {
+		return fileError("header has no %q column", m)
+	}
+	c := ethColumns(h)
+	c.hash = column(h, "transaction_hash")
+	c.stat = column(h, "status")
+	typ, call, errCol := column(h, "trace_type"), column(h, "call_type"), column(h, "error")
+	switch {
+	case c.stat < 0 && errCol < 0:
+		r.problem(0, "no status or error column: failed traces cannot be told apart and are loaded")
+	case c.stat < 0:
+		r.problem(0, "no status column: a trace is taken as failed only when it has an error itself, not when an ancestor failed")
+	}
+	var lastHash string
+	for {
+		f, ok, err := r.record(cr)
+		if !ok {
+			return err
+		}
+		line := cr.start
+		if len(f) != c.n {
+			r.bad(line, "%d fields, header has %d", len(f), c.n)
+			continue
+		}
+		block, ok := parseUint(f[c.block])
+		if !ok {
+			r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
+			continue
+		}
+		var t int64
+		if c.ts >= 0 {
+			if t, ok = parseTime(f[c.ts]); !ok {
+				r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
+				continue
+			}
+		}
+		switch tt := string(f[typ]); tt {
+		case "call":
+			// Only a plain call moves value from caller to callee.
+			// delegatecall and callcode run the callee's code on the
+			// caller's balance (the value shown is the parent's), and
+			// staticcall carries none.
+			if call >= 0 && string(f[call]) != "call" {
+				r.skip(SkipNoValueMoved)
+				continue
+			}
+		case "create", "create2", "suicide", "selfdestruct":
+			// The endowment of a new contract; a destroyed contract's
+			// balance sent to its beneficiary.
+		case "reward", "genesis", "daofork":
+			// Issued coins (block and uncle rewards, genesis allocations)
+			// and the DAO fork's state change have no sender to trace from.
+			r.skip(SkipIssuance)
+			continue
+		default:
+			r.bad(line, "trace_type %q is not call, create, suicide, reward, genesis or daofork", clip(f[typ]))
+			continue
+		}
+		if c.stat >= 0 {
+			switch s := f[c.stat]; {
+			case len(s) == 1 && s[0] == '0':
+				r.skip(SkipFailed)
+				continue
+			case len(s) == 1 && s[0] == '1':
+			default:
+				r.bad(line, "status %q is not 0 or 1", clip(s))
+				continue
+			}
+		} else if errCol >= 0 && len(f[errCol]) > 0 {
+			r.skip(SkipFailed)
+			continue
+		}
+		if len(f[c.to]) == 0 {
+			// A create that failed has no contract; anything else
+			// without a recipient is damaged.
+			r.bad(line, "to_address is empty")
+			continue
+		}
+		tr, ok := r.ethTransfer(f, c, line, "transaction_hash", &lastHash)
+		if !ok {
+			continue
+		}
+		tr.Block, tr.Time = block, t
+		if err := r.ethEmit(line, tr, c.ts >= 0); err != nil {
+			return err
+		}
+	}
 }

@@ -253,3 +253,54 @@ func TestEthereumETLAllocs(t *testing.T) {
 		t.Errorf("%.0f allocations for %d rows (%.2f a row), want at most 1.1", allocs, n, perRow)
 	}
 }
+
+// testdata/eth_traces is a mixer withdrawal as ethereum-etl exports it: a
+// deposit into a pool contract (0x3333…), then a relayer's call whose
+// internal transfers pay the recipient and the relayer's fee, beside the
+// trace kinds that move nothing or must not count.
+func TestEthereumETLTraces(t *testing.T) {
+	const (
+		hA    = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+		hB    = "0xb2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+		hD    = "0xd4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4"
+		pool  = "0x3333333333333333333333333333333333333333"
+		relay = "0x4444444444444444444444444444444444444444"
+		newC  = "0x7777777777777777777777777777777777777777"
+	)
+	want := []string{
+		hA + "|200|1700001000|" + addrA + "|" + pool + "||100000000000000000000|-", // the deposit: top-level trace
+		hB + "|201|1700001012|" + pool + "|" + addrB + "||99000000000000000000|-",  // internal: the withdrawal
+		hB + "|201|1700001012|" + pool + "|" + relay + "||1000000000000000000|-",   // internal: the relayer's fee
+		hD + "|202|1700001024|" + addrA + "|" + newC + "||3|-",                     // a contract's endowment
+		hD + "|202|1700001024|" + newC + "|" + bybit + "||7|-",                     // its selfdestruct
+	}
+	wantProblems := []string{
+		`testdata/eth_traces/transactions.csv: read for block timestamps only: the traces in this load hold its transfers, and the internal ones too`,
+		`testdata/eth_traces/traces.csv:12: trace_type "frob" is not call, create, suicide, reward, genesis or daofork`,
+		`testdata/eth_traces/traces.csv:13: status "2" is not 0 or 1`,
+		`testdata/eth_traces/traces.csv:14: transaction_hash "" is not a transaction hash`,
+		`testdata/eth_traces/traces.csv:15: block 203 has no timestamp: load its blocks.csv or transactions.csv in the same call (rows of this block are skipped)`,
+		`testdata/eth_traces/traces.csv:16: to_address is empty`,
+	}
+	var l Loader
+	s, st := load(t, &l, "testdata/eth_traces")
+	diff(t, "transfers", s.lines(), want)
+	diff(t, "problems", problems(st), wantProblems)
+	if got, want := skipped(st), "failed-transaction=1 issuance=1 no-block-timestamp=1 no-value-moved=2 zero-value=1"; got != want {
+		t.Errorf("skipped %s, want %s", got, want)
+	}
+	for _, f := range st.Files {
+		if f.Format == FormatEthTransactions && (!f.TimesOnly || f.Transfers != 0) {
+			t.Errorf("transactions.csv beside traces: times only %v, %d transfers; want true, 0", f.TimesOnly, f.Transfers)
+		}
+	}
+	if st.Rows != 16 || st.Bad != 4 {
+		t.Errorf("Rows = %d, Bad = %d; want 16 (15 traces, 1 block; times-only rows are not counted), 4", st.Rows, st.Bad)
+	}
+
+	// Given alone, traces.csv takes its block times from the files beside
+	// it and loads the same transfers.
+	var l2 Loader
+	s2, _ := load(t, &l2, "testdata/eth_traces/traces.csv")
+	diff(t, "traces.csv alone", s2.lines(), want)
+}

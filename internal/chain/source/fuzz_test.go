@@ -169,6 +169,11 @@ func FuzzEthereumETLTokenTransfers(f *testing.F) {
 	})
 }
 
+func FuzzEthereumETLTraces(f *testing.F) {
+	addFiles(f, "eth_traces/traces.csv")
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, FormatEthTraces, data, true) })
+}
+
 func FuzzBitcoinETL(f *testing.F) {
 	addFiles(f, "btc/*.json")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, FormatBitcoinETL, data, false) })

@@ -31,6 +31,9 @@ type entry struct {
 	format    Format
 	needs     timeNeeds
 	timesOnly bool
+	// superseded: a transactions.csv loaded beside a traces.csv, which
+	// holds its transfers too; read for timestamps only.
+	superseded bool
 }
 
 // order sorts entries so that block timestamps are known before the files
@@ -69,6 +72,7 @@ func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error
 		if len(entries) == 0 {
 			return st, fmt.Errorf("source: %s: no file in a known transfer format", path)
 		}
+		supersede(entries)
 	} else {
 		f, needs, err := sniffFile(path)
 		if err != nil {
@@ -92,6 +96,20 @@ func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error
 		}
 	}
 	return st, nil
+}
+
+// supersede marks the transactions files of a load that also has traces
+// as read for timestamps only: every transaction's own value is in the
+// traces too (its top-level trace), and loading both would count it twice.
+func supersede(entries []entry) {
+	if !slices.ContainsFunc(entries, func(e entry) bool { return e.format == FormatEthTraces }) {
+		return
+	}
+	for i := range entries {
+		if e := &entries[i]; e.format == FormatEthTransactions {
+			e.timesOnly, e.superseded = true, true
+		}
+	}
 }
 
 // walk lists the loadable files under dir.
@@ -215,6 +233,9 @@ func (r *run) readFile(e entry) error {
 	}
 	defer f.Close()
 	r.beginFile(e.path, e.format, e.timesOnly)
+	if e.superseded {
+		r.problem(0, "read for block timestamps only: the traces in this load hold its transfers, and the internal ones too")
+	}
 	br, closeFn, err := openStream(f)
 	if err != nil {
 		return fmt.Errorf("source: %s: %w", e.path, err)
@@ -253,7 +274,7 @@ func (r *run) readFormat(br *bufio.Reader, f Format, timesOnly bool) error {
 		return r.readGEXF(br)
 	case FormatBitcoinETL:
 		return r.readBitcoinETL(&lineReader{br: br, max: max})
-	case FormatEthTransactions, FormatEthTokenTransfers, FormatEthBlocks, FormatGroundTruth:
+	case FormatEthTransactions, FormatEthTokenTransfers, FormatEthTraces, FormatEthBlocks, FormatGroundTruth:
 	default:
 		return fileError("format %q cannot be read as transfers", f)
 	}
@@ -273,6 +294,8 @@ func (r *run) readFormat(br *bufio.Reader, f Format, timesOnly bool) error {
 		return r.readEthTransactions(cr, h, timesOnly)
 	case FormatEthTokenTransfers:
 		return r.readEthTokenTransfers(cr, h)
+	case FormatEthTraces:
+		return r.readEthTraces(cr, h)
 	case FormatEthBlocks:
 		return r.readEthBlocks(cr, h)
 	default:

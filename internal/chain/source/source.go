@@ -7,6 +7,10 @@
 //     lacks). Columns are found by header name. Failed transactions
 //     (receipt_status 0), contract creations (empty to_address) and, unless
 //     Loader.KeepZero, zero-value transfers are skipped and counted.
+//     traces.csv adds the ether contracts move inside a transaction (a
+//     mixer's withdrawal, a bridge's release, a selfdestruct); it holds
+//     every transaction's own value too, so a load that has it reads
+//     transactions.csv for timestamps only.
 //   - bitcoin-etl JSON lines (bitcoinetl.go): enriched transactions, or
 //     blocks carrying their transactions, in a UTXO model with one "tx:<hash>"
 //     node per transaction.
@@ -69,6 +73,7 @@ const (
 	FormatEthTransactions   Format = "ethereum-etl transactions"
 	FormatEthTokenTransfers Format = "ethereum-etl token_transfers"
 	FormatEthBlocks         Format = "ethereum-etl blocks"
+	FormatEthTraces         Format = "ethereum-etl traces"
 	FormatBitcoinETL        Format = "bitcoin-etl"
 	FormatGroundTruth       Format = "ground-truth"
 	FormatAddressList       Format = "address list"
@@ -84,6 +89,8 @@ const (
 	SkipCoinbaseInput    = "coinbase-input"      // newly minted coins have no sender
 	SkipUnresolvedInput  = "input-without-value" // bitcoin-etl export not enriched
 	SkipNoBlockTime      = "no-block-timestamp"  // token transfer in a block of unknown time
+	SkipNoValueMoved     = "no-value-moved"      // delegatecall, callcode, staticcall traces
+	SkipIssuance         = "issuance"            // reward, genesis and DAO-fork traces
 )
 
 // Problem is a bad row or a file-level note, with its place.
