@@ -51,6 +51,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	toBlock := fs.Uint64("to-block", 0, "last block to load over --rpc (0: the confirmed head)")
 	rpcUser := fs.String("rpc-user", "", "Bitcoin RPC user")
 	rpcPass := fs.String("rpc-password", os.Getenv("BULWARK_RPC_PASSWORD"), "Bitcoin RPC password (default $BULWARK_RPC_PASSWORD)")
+	internal := fs.Bool("internal", false, "with --rpc --chain eth: also load the ether contracts move inside transactions (mixer payouts, bridge releases), with debug_traceBlockByNumber; the node must serve its debug API")
 	modelName := fs.String("model", "haircut", "taint model: poison, haircut or fifo")
 	hops := fs.Int("hops", 10, "stop this many transfers from the theft (0: no limit)")
 	minValue := fs.Float64("min", 0, "drop taint under this value, in the display unit (see --unit)")
@@ -98,7 +99,8 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	}
 
 	t0 := time.Now()
-	g, err := loadGraph(ctx, e, graphs, *rpcURL, *chain, *fromBlock, *toBlock, *rpcUser, *rpcPass)
+	g, err := loadGraph(ctx, e, graphs, rpcSource{url: *rpcURL, chain: *chain, from: *fromBlock, to: *toBlock,
+		user: *rpcUser, pass: *rpcPass, internal: *internal})
 	if err != nil {
 		return err
 	}
@@ -212,7 +214,15 @@ func printTrace(e *env, rep *taint.Report) {
 
 // loadGraph opens a snapshot, reads source files, or reads blocks from a
 // node. Labels the sources carry (ground-truth CSV) are kept in the graph.
-func loadGraph(ctx context.Context, e *env, paths []string, rpcURL, chain string, fromBlock, toBlock uint64, user, pass string) (*graph.Graph, error) {
+// rpcSource is a node to load the graph from; url "" means none.
+type rpcSource struct {
+	url, chain string
+	from, to   uint64
+	user, pass string // Bitcoin
+	internal   bool   // Ethereum: internal transfers too
+}
+
+func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*graph.Graph, error) {
 	if len(paths) == 1 {
 		if head, err := readHead(paths[0], 8); err == nil && graph.IsSnapshot(head) {
 			return graph.OpenSnapshot(paths[0])
@@ -220,28 +230,31 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpcURL, chain string
 	}
 	b := graph.NewBuilder()
 	sink := b
-	if rpcURL != "" {
-		switch strings.ToLower(chain) {
+	if rpc.url != "" {
+		switch strings.ToLower(rpc.chain) {
 		case "eth", "ethereum", "evm":
-			l, err := ethrpc.New(ethrpc.Config{URL: rpcURL, From: fromBlock, To: toBlock, Confirmations: -1})
+			l, err := ethrpc.New(ethrpc.Config{URL: rpc.url, From: rpc.from, To: rpc.to, Confirmations: -1, Internal: rpc.internal})
 			if err != nil {
 				return nil, err
 			}
 			st, err := l.Sync(ctx, sink)
 			if err != nil {
-				return nil, fmt.Errorf("rpc %s: %w", rpcURL, err)
+				return nil, fmt.Errorf("rpc %s: %w", rpc.url, err)
 			}
-			fmt.Fprintf(e.stderr, "trace: blocks %d-%d: %d native and %d token transfers\n", st.From, st.To, st.Native, st.Token)
+			fmt.Fprintf(e.stderr, "trace: blocks %d-%d: %d native, %d internal and %d token transfers\n", st.From, st.To, st.Native, st.Internal, st.Token)
 		case "btc", "bitcoin":
-			l, err := btcrpc.New(btcrpc.Config{URL: rpcURL, User: user, Password: pass, StartHeight: fromBlock, StopHeight: toBlock, Confirmations: 1})
+			if rpc.internal {
+				return nil, fmt.Errorf("%w: --internal is for --chain eth (UTXO transactions have no internal transfers)", errUsage)
+			}
+			l, err := btcrpc.New(btcrpc.Config{URL: rpc.url, User: rpc.user, Password: rpc.pass, StartHeight: rpc.from, StopHeight: rpc.to, Confirmations: 1})
 			if err != nil {
 				return nil, err
 			}
 			if _, err := l.Run(ctx, sink); err != nil {
-				return nil, fmt.Errorf("rpc %s: %w", rpcURL, err)
+				return nil, fmt.Errorf("rpc %s: %w", rpc.url, err)
 			}
 		default:
-			return nil, fmt.Errorf("%w: --chain %q (want eth or btc)", errUsage, chain)
+			return nil, fmt.Errorf("%w: --chain %q (want eth or btc)", errUsage, rpc.chain)
 		}
 		return b.Build(), nil
 	}

@@ -212,22 +212,24 @@ func TestTraceRPCGeth(t *testing.T) {
 	h1, h2, h3 := st.Hops[1].Hex(), st.Hops[2].Hex(), st.Hops[3].Hex()
 	p0, p1, p2 := st.Peels[0].Hex(), st.Peels[1].Hex(), st.Peels[2].Hex()
 	consol, mule := st.Consol.Hex(), st.Mule.Hex()
+	pool, recip := st.PoolHex(), st.Recipient.Hex()
 	// In ETH. The thief sends ether and the token, so --asset auto follows
 	// the native coin only: token base units never mix into ETH amounts.
+	// --internal reads the mixing pool's payout to the recipient.
 	const tol = 1e-9
 	for _, w := range []rpcTraceWant{
-		{"poison", 95, map[string]float64{s0: 30, s1: 30, s2: 39, p0: 1, h1: 37.8, p1: 2, h2: 39.9, p2: 3, h3: 36.8, consol: 96.1, mule: 0.1}},
-		{"haircut", 85.5, map[string]float64{s0: 30, s1: 30, s2: 39, p0: 1, h1: 37.8, p1: 1.8, h2: 35.91, p2: 2.7, h3: 33.12, consol: 92.43, mule: 0.1}},
-		{"fifo", 88.4, map[string]float64{s0: 30, s1: 30, s2: 39, p0: 1, h1: 37.8, h2: 37.7, p2: 0.8, h3: 36.8, consol: 96.1, mule: 0.1}},
+		{"poison", 95, map[string]float64{s0: 30, s1: 30, s2: 39, p0: 1, h1: 37.8, p1: 2, h2: 39.9, p2: 3, h3: 36.8, consol: 96.1, mule: 0.1, pool: 0.9, recip: 0.8}},
+		{"haircut", 85.5, map[string]float64{s0: 30, s1: 30, s2: 39, p0: 1, h1: 37.8, p1: 1.8, h2: 35.91, p2: 2.7, h3: 33.12, consol: 92.43, mule: 0.1, pool: 0.9, recip: 0.6}},
+		{"fifo", 88.4, map[string]float64{s0: 30, s1: 30, s2: 39, p0: 1, h1: 37.8, h2: 37.7, p2: 0.8, h3: 36.8, consol: 96.1, mule: 0.1, pool: 0.9, recip: 0.5}},
 	} {
 		stixPath := filepath.Join(dir, w.model+".stix.json")
-		out := mustRun(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0",
+		out := mustRun(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0", "--internal",
 			"--db", db, "--model", w.model, "--json", "--stix", stixPath)
 		// The exchange's first taint came down the peel chain; its nearest
 		// ether path is 3 hops (the ERC-20 leg, thief → mule → exchange,
 		// is another asset and not followed).
 		rep := checkRPCReport(t, out, w, "ETH", thief, ex, []string{thief, s2, h1, h2, h3, consol, ex}, 3, tol)
-		for _, a := range []string{st.Dev, st.Victim.Hex(), st.Bystander.Hex(), st.TokenHex()} {
+		for _, a := range []string{st.Dev, st.Victim.Hex(), st.Bystander.Hex(), st.TokenHex(), st.Relayer.Hex()} {
 			if strings.Contains(out, a) {
 				t.Errorf("%s report names %s, outside the laundering", w.model, a)
 			}

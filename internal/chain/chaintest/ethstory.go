@@ -34,6 +34,13 @@ import (
 //	                  payment, a token transfer beyond the balance
 //	                  (reverts), an ERC-721-shaped Transfer and a
 //	                  zero-amount ERC-20 Transfer: none is a transfer
+//	mixing pool       dev deploys the pool (pool.go) and funds a relayer
+//	                  with 50 mETH; the bystander deposits 300 mETH of
+//	                  clean funds, peel 0 900 stolen; the relayer calls
+//	                  withdraw, and the pool pays the recipient 800 mETH,
+//	                  an internal transfer that only traces show; a second
+//	                  withdrawal, to the token, fails inside a successful
+//	                  transaction and moves nothing
 //
 // Each sender keeps a little for gas, which no transfer records. mETH is a
 // thousandth of an ether, 10^15 wei.
@@ -47,6 +54,10 @@ type EthStory struct {
 	Splits                                           [3]Party
 	Hops                                             [4]Party // the peel chain; Hops[0] is Splits[2]
 	Peels                                            [3]Party
+	// The mixing pool, the relayer who calls its withdraw and the
+	// recipient it pays.
+	Pool               common.Address
+	Relayer, Recipient Party
 	// TheftTx and TokenTheftTx move the victim's ether and tokens.
 	TheftTx, TokenTheftTx string
 	// Want lists every transfer the node must report, in staging order.
@@ -56,13 +67,16 @@ type EthStory struct {
 // TokenHex is the token contract, as transfers name the asset.
 func (st *EthStory) TokenHex() string { return lower(st.Token.Hex()) }
 
+// PoolHex is the mixing pool's address in canonical form.
+func (st *EthStory) PoolHex() string { return lower(st.Pool.Hex()) }
+
 // StageEth stages the story on the dev node at url.
 func StageEth(t testing.TB, ctx context.Context, url string) *EthStory {
 	t.Helper()
 	s := NewEthStager(t, ctx, url)
 	st := &EthStory{URL: url, Stager: s, Dev: s.Dev,
 		Victim: NewParty(t), Thief: NewParty(t), Mule: NewParty(t), Exchange: NewParty(t),
-		Consol: NewParty(t), Bystander: NewParty(t)}
+		Consol: NewParty(t), Bystander: NewParty(t), Relayer: NewParty(t), Recipient: NewParty(t)}
 	for i := range st.Splits {
 		st.Splits[i] = NewParty(t)
 	}
@@ -144,6 +158,25 @@ func StageEth(t testing.TB, ctx context.Context, url string) *EthStory {
 	_, r = s.Send(st.Thief.Key, st.Token, new(big.Int), TokenTransfer(st.Victim.Addr, new(big.Int)), TokenGas)
 	status("zero-amount token transfer", "0x1", r)
 
+	// The mixing pool.
+	_, r = s.FromDev(nil, new(big.Int), PoolInit())
+	if r.ContractAddress == nil {
+		t.Fatal("pool deployment has no contract address")
+	}
+	st.Pool = common.HexToAddress(*r.ContractAddress)
+	fromDev(st.Relayer, 50)
+	for _, d := range []struct {
+		from  Party
+		milli int64
+	}{{st.Bystander, 300}, {st.Peels[0], 900}} {
+		tx, r := s.Send(d.from.Key, st.Pool, Milli(d.milli), nil, PoolGas)
+		s.Expect(tx, r, d.from.Hex(), st.PoolHex(), "", Milli(d.milli))
+	}
+	tx, r = s.Send(st.Relayer.Key, st.Pool, new(big.Int), PoolWithdraw(st.Recipient.Addr, Milli(800)), PoolGas)
+	s.Expect(tx, r, st.PoolHex(), st.Recipient.Hex(), "", Milli(800))
+	_, r = s.Send(st.Relayer.Key, st.Pool, new(big.Int), PoolWithdraw(st.Token, Milli(100)), PoolGas)
+	status("withdrawal to the token, which refuses ether", "0x1", r)
+
 	st.Want = s.Want
 	return st
 }
@@ -180,12 +213,14 @@ func (st *EthStory) CheckTrace(t testing.TB, transfers []graph.Transfer) {
 		st.Splits[0].Hex(): "split 0", st.Splits[1].Hex(): "split 1", st.Splits[2].Hex(): "split 2 (hop 0)",
 		st.Hops[1].Hex(): "hop 1", st.Hops[2].Hex(): "hop 2", st.Hops[3].Hex(): "hop 3",
 		st.Peels[0].Hex(): "peel 0", st.Peels[1].Hex(): "peel 1", st.Peels[2].Hex(): "peel 2",
+		st.PoolHex(): "pool", st.Relayer.Hex(): "relayer", st.Recipient.Hex(): "recipient",
 	}
 	thief, ex := st.Thief.Hex(), st.Exchange.Hex()
 	s0, s1, s2 := st.Splits[0].Hex(), st.Splits[1].Hex(), st.Splits[2].Hex()
 	h1, h2, h3 := st.Hops[1].Hex(), st.Hops[2].Hex(), st.Hops[3].Hex()
 	p0, p1, p2 := st.Peels[0].Hex(), st.Peels[1].Hex(), st.Peels[2].Hex()
 	consol, mule := st.Consol.Hex(), st.Mule.Hex()
+	pool, recip := st.PoolHex(), st.Recipient.Hex()
 
 	// Ether, in mETH.
 	//
@@ -210,6 +245,10 @@ func (st *EthStory) CheckTrace(t testing.TB, transfers []graph.Transfer) {
 	// stolen, as is hop 3's 36,700 to the consolidation. The
 	// consolidation's 95,000 deposit takes its 6,600 clean first: 88,400.
 	//
+	// The pool gets 900 stolen from peel 0 after 300 clean from the
+	// bystander, and pays the recipient 800: poison all of it; haircut
+	// 800 × 900 / 1,200 = 600; FIFO the 300 clean first, so 500.
+	//
 	// Hops count transfers from the thief, over the shortest tainted
 	// route: the consolidation is 2 (via split 0) though its first taint
 	// came down the peel chain, the exchange 3. Every model follows the
@@ -230,15 +269,18 @@ func (st *EthStory) CheckTrace(t testing.TB, transfers []graph.Transfer) {
 			consol: m(36_700+29_700+29_700, 33_030+29_700+29_700, 36_700+29_700+29_700),
 			ex:     m(95_000, 85_500, 88_400),
 			mule:   all(100),
+			pool:   all(900),
+			recip:  m(800, 600, 500),
 		},
-		hops: map[string]int{s0: 1, s1: 1, s2: 1, mule: 1, p0: 2, h1: 2, consol: 2, p1: 3, h2: 3, ex: 3, p2: 4, h3: 4},
+		hops: map[string]int{s0: 1, s1: 1, s2: 1, mule: 1, p0: 2, h1: 2, consol: 2, p1: 3, h2: 3, ex: 3, p2: 4, h3: 4, pool: 3, recip: 4},
 		paths: map[string][]string{
 			ex:     {thief, s2, h1, h2, h3, consol, ex},
 			consol: {thief, s2, h1, h2, h3, consol},
 			p2:     {thief, s2, h1, h2, p2},
 			p0:     {thief, s2, p0},
+			recip:  {thief, s2, p0, pool, recip},
 		},
-		outside: []string{st.Dev, st.Victim.Hex(), st.Bystander.Hex(), st.TokenHex()},
+		outside: []string{st.Dev, st.Victim.Hex(), st.Bystander.Hex(), st.TokenHex(), st.Relayer.Hex()},
 	}
 	checkTrace(t, ether.Build(), etherCase)
 

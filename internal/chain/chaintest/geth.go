@@ -45,7 +45,7 @@ func StartGeth(t testing.TB, bin string, opt GethOptions) string {
 			"--ipcdisable", "--nodiscover", "--maxpeers", "0", "--port", "0",
 			"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(freePort(t)),
 			"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(port),
-			"--http.api", "eth,net,web3",
+			"--http.api", "eth,net,web3,debug", // debug: internal transfers
 			"--verbosity", "2",
 		}
 		if opt.LogRange > 0 {

@@ -61,6 +61,9 @@ const (
 	opCALLVALUE    opcode = 0x34
 	opCALLDATALOAD opcode = 0x35
 	opCALLDATASIZE opcode = 0x36
+	opISZERO       opcode = 0x15
+	opGAS          opcode = 0x5a
+	opCALL         opcode = 0xf1
 	opCODECOPY     opcode = 0x39
 	opPOP          opcode = 0x50
 	opMSTORE       opcode = 0x52
@@ -197,15 +200,22 @@ func tokenRuntime() []byte {
 }
 
 // TokenInit returns the deployment code: mint supply to the deployer, then
-// return the runtime code that follows the init code.
+// return the runtime code.
 func TokenInit(supply *big.Int) []byte {
-	runtime := tokenRuntime()
 	s := supply.FillBytes(make([]byte, 32))
-	build := func(initLen int) []byte {
-		a := newAsm()
+	return initCode(tokenRuntime(), func(a *asm) {
 		a.push(s).op(opCALLER, opSSTORE)
 		a.push(s).pushInt(0).op(opMSTORE)
 		a.op(opCALLER).pushInt(0).pushHex(TransferTopic[2:]).pushInt(32).pushInt(0).op(opLOG3)
+	})
+}
+
+// initCode is deployment code that runs constructor, then returns runtime,
+// which follows the init code.
+func initCode(runtime []byte, constructor func(a *asm)) []byte {
+	build := func(initLen int) []byte {
+		a := newAsm()
+		constructor(a)
 		a.push2(len(runtime)).op(opDUP1).push2(initLen)
 		a.pushInt(0).op(opCODECOPY).pushInt(0).op(opRETURN)
 		return a.bytes()

@@ -53,7 +53,7 @@ func TestGethDevLaundering(t *testing.T) {
 	// staging (see below), so the head the run saw may be past headN.
 	state := filepath.Join(t.TempDir(), "eth.state")
 	sink := &sliceSink{}
-	st1 := syncWith(t, ctx, Config{URL: url, StatePath: state, Confirmations: 3, BatchSize: 8}, sink)
+	st1 := syncWith(t, ctx, Config{URL: url, StatePath: state, Confirmations: 3, BatchSize: 8, Internal: true}, sink)
 	if head1 := s.Head(); st1.From != 0 || st1.To < headN-3 || st1.To+3 > head1 || st1.To >= headN {
 		t.Errorf("first run read %d-%d, want 0-%d (head %d after the run)", st1.From, st1.To, headN-3, head1)
 	}
@@ -68,7 +68,7 @@ func TestGethDevLaundering(t *testing.T) {
 	// Second run: no confirmations, continues from the saved height up to
 	// the staged head.
 	n1 := len(sink.got)
-	st2 := syncWith(t, ctx, Config{URL: url, StatePath: state, Confirmations: -1, BatchSize: 8, To: headN}, sink)
+	st2 := syncWith(t, ctx, Config{URL: url, StatePath: state, Confirmations: -1, BatchSize: 8, To: headN, Internal: true}, sink)
 	if st2.From != st1.To+1 || st2.To != headN || uint64(st2.Blocks) != headN-st1.To {
 		t.Errorf("second run read %d-%d (%d blocks), want %d-%d", st2.From, st2.To, st2.Blocks, st1.To+1, headN)
 	}
@@ -80,14 +80,30 @@ func TestGethDevLaundering(t *testing.T) {
 	// The story's noise: ether sent to the token (a failed transaction
 	// with value), an ERC-721-shaped Transfer, a zero-amount ERC-20
 	// Transfer. The reverted token transfer and the zero-value payment
-	// leave nothing to skip.
+	// leave nothing to skip. The pool's withdrawal to the token fails
+	// inside a successful transaction: one failed internal transfer.
 	total := Stats{Failed: st1.Failed + st2.Failed, NonFungible: st1.NonFungible + st2.NonFungible,
-		ZeroAmount: st1.ZeroAmount + st2.ZeroAmount, Malformed: st1.Malformed + st2.Malformed}
+		ZeroAmount: st1.ZeroAmount + st2.ZeroAmount, Malformed: st1.Malformed + st2.Malformed,
+		Internal: st1.Internal + st2.Internal, InternalFailed: st1.InternalFailed + st2.InternalFailed}
 	if total.Failed != 1 || total.NonFungible != 1 || total.ZeroAmount != 1 || total.Malformed != 0 {
 		t.Errorf("skipped: failed %d, ERC-721 %d, zero %d, malformed %d; want 1, 1, 1, 0",
 			total.Failed, total.NonFungible, total.ZeroAmount, total.Malformed)
 	}
+	if total.Internal != 1 || total.InternalFailed != 1 {
+		t.Errorf("internal transfers: %d read, %d failed; want the pool's payout to the recipient, and the one to the token failed",
+			total.Internal, total.InternalFailed)
+	}
 	checkTransfers(t, s, sink.got, story.Want)
+
+	// Without Internal, the pool's payout is missing and nothing else.
+	plain := &sliceSink{}
+	stPlain := syncWith(t, ctx, Config{URL: url, Confirmations: -1, To: headN}, plain)
+	if stPlain.Internal != 0 || stPlain.InternalFailed != 0 {
+		t.Errorf("run without internal transfers counted %d, %d", stPlain.Internal, stPlain.InternalFailed)
+	}
+	checkTransfers(t, s, plain.got, slices.DeleteFunc(slices.Clone(story.Want), func(tr graph.Transfer) bool {
+		return tr.From == story.PoolHex()
+	}))
 
 	// A third run with nothing new reads nothing.
 	st3 := syncWith(t, ctx, Config{URL: url, StatePath: state, Confirmations: -1, To: headN}, &sliceSink{})
@@ -112,7 +128,7 @@ func TestGethDevLaundering(t *testing.T) {
 	head2 := s.Head()
 	px := newFaultyProxy(t, url)
 	sink4 := &sliceSink{}
-	st4 := syncWith(t, ctx, Config{URL: px.URL, StatePath: state, Confirmations: -1, RetryBase: time.Millisecond, To: head2}, sink4)
+	st4 := syncWith(t, ctx, Config{URL: px.URL, StatePath: state, Confirmations: -1, RetryBase: time.Millisecond, To: head2, Internal: true}, sink4)
 	if st4.From != headN+1 || st4.To != head2 || uint64(st4.Blocks) != head2-headN {
 		t.Errorf("incremental run read %d-%d (%d blocks), want %d-%d", st4.From, st4.To, st4.Blocks, headN+1, head2)
 	}

@@ -12,9 +12,15 @@
 // id, and are skipped, as are zero-amount transfers (they move nothing and
 // are mostly address-poisoning spam).
 //
-// Not seen: value moved by contract calls inside a transaction ("internal
-// transactions", which need debug/trace APIs), validator withdrawals, and
-// failure of pre-Byzantium transactions, whose receipts carry no status.
+// With Config.Internal it also reads the value contracts move inside a
+// transaction ("internal transactions": a mixer paying out a withdrawal, a
+// bridge releasing funds, a selfdestruct), from debug_traceBlockByNumber
+// with geth's built-in callTracer, which geth, Erigon, Nethermind and Reth
+// serve on their debug API (an archive node, or a full node for recent
+// blocks). A call frame that failed moves nothing, nor do its subcalls.
+//
+// Not seen: validator withdrawals, and failure of pre-Byzantium
+// transactions, whose receipts carry no status.
 //
 // Progress is a small JSON state file written atomically after each batch
 // has been handed to the sink (and flushed, if the sink can). Only blocks at
@@ -98,20 +104,29 @@ type Config struct {
 	MaxBackoff     time.Duration
 	RequestTimeout time.Duration
 
+	// Internal reads the ether contracts move inside transactions, with
+	// debug_traceBlockByNumber (callTracer): one more call per block that
+	// has transactions, and much heavier for the node than the rest.
+	Internal bool
+
 	Logger *slog.Logger // nil: discard
 }
 
 // Stats describes one Sync.
 type Stats struct {
-	From, To    uint64 // blocks read, inclusive; Blocks is 0 when none were
-	Blocks      int
-	Native      int // native-coin transfers emitted
-	Token       int // ERC-20 transfers emitted
-	Failed      int // value transactions skipped because they reverted
-	NonFungible int // ERC-721 Transfer logs skipped
-	Malformed   int // Transfer logs skipped: not an address/uint256 encoding
-	ZeroAmount  int // ERC-20 Transfer logs of 0 skipped
-	LogSplits   int // eth_getLogs ranges split after a "too large" answer
+	From, To uint64 // blocks read, inclusive; Blocks is 0 when none were
+	Blocks   int
+	Native   int // native-coin transfers emitted
+	Token    int // ERC-20 transfers emitted
+	Failed   int // value transactions skipped because they reverted
+	Internal int // native-coin transfers made by contracts inside transactions (Config.Internal)
+	// InternalFailed counts internal transfers skipped because their call
+	// frame failed (their transaction may have succeeded).
+	InternalFailed int
+	NonFungible    int // ERC-721 Transfer logs skipped
+	Malformed      int // Transfer logs skipped: not an address/uint256 encoding
+	ZeroAmount     int // ERC-20 Transfer logs of 0 skipped
+	LogSplits      int // eth_getLogs ranges split after a "too large" answer
 }
 
 // Loader reads transfers from one node. One Sync runs at a time.
@@ -353,6 +368,7 @@ feed:
 
 	li := 0
 	for _, b := range blocks {
+		stats.InternalFailed += b.internalFailed
 		// Within a block: by transaction, the native value before the
 		// transaction's token logs.
 		vi := 0
@@ -384,7 +400,11 @@ func (l *Loader) emitNative(b *block, vt *valueTx, sink Sink, stats *Stats) erro
 	if err != nil {
 		return fmt.Errorf("block %d tx %s: sink: %w", b.number, vt.hash, err)
 	}
-	stats.Native++
+	if vt.internal {
+		stats.Internal++
+	} else {
+		stats.Native++
+	}
 	return nil
 }
 
@@ -428,7 +448,55 @@ func (l *Loader) block(ctx context.Context, n uint64) (*block, error) {
 			return nil, err
 		}
 	}
+	if l.cfg.Internal && b.txs > 0 {
+		if err := l.traces(ctx, b); err != nil {
+			return nil, err
+		}
+	}
 	return b, nil
+}
+
+// traces adds to b the internal transfers of its transactions, each after
+// the transaction's own value.
+func (l *Loader) traces(ctx context.Context, b *block) error {
+	var rs []rpcTrace
+	null, err := l.rpc.call(ctx, "debug_traceBlockByNumber", &rs, quantity(b.number), map[string]any{"tracer": "callTracer"})
+	switch {
+	case isMethodMissing(err):
+		return fmt.Errorf("block %d: %w (internal transfers need the node's debug API, e.g. geth --http.api eth,debug)", b.number, err)
+	case err != nil:
+		return fmt.Errorf("block %d: %w", b.number, err)
+	case null:
+		return fmt.Errorf("block %d: debug_traceBlockByNumber: %w", b.number, ErrBlockNotFound)
+	case len(rs) != b.txs:
+		return fmt.Errorf("block %d: debug_traceBlockByNumber: %w: %d traces for %d transactions", b.number, ErrBadResponse, len(rs), b.txs)
+	}
+	own := b.value
+	merged := make([]valueTx, 0, len(own))
+	frames := 0
+	for i := range rs {
+		tr := &rs[i]
+		for len(own) > 0 && own[0].index == uint64(i) {
+			merged = append(merged, own[0])
+			own = own[1:]
+		}
+		hash := b.hashes[i]
+		if tr.TxHash != "" {
+			if h, err := parseHash(tr.TxHash); err != nil || h != hash {
+				return fmt.Errorf("block %d: debug_traceBlockByNumber: %w: trace %d is for tx %q, the block has %s", b.number, ErrBadResponse, i, clip(tr.TxHash, 70), hash)
+			}
+		}
+		if tr.Error != "" || tr.Result == nil {
+			return fmt.Errorf("block %d tx %s: debug_traceBlockByNumber: %w: no call tree (%s)", b.number, hash, ErrBadResponse, clip(tr.Error, 200))
+		}
+		var failed int
+		if merged, failed, err = internalTransfers(merged, uint64(i), hash, tr.Result, &frames); err != nil {
+			return fmt.Errorf("block %d tx %s: debug_traceBlockByNumber: %w: %w", b.number, hash, ErrBadResponse, err)
+		}
+		b.internalFailed += failed
+	}
+	b.value = merged
+	return nil
 }
 
 func (l *Loader) receipts(ctx context.Context, b *block) error {

@@ -125,6 +125,9 @@ type block struct {
 	time   int64
 	txs    int // transactions in the block, for receipt checks
 	value  []valueTx
+	hashes []string // of every transaction, to check traces against
+
+	internalFailed int
 }
 
 type valueTx struct {
@@ -134,6 +137,9 @@ type valueTx struct {
 	to     string // "" for contract creation until the receipt names it
 	amount graph.Amount
 	failed bool
+	// internal: moved by a contract inside transaction index, not the
+	// transaction's own value.
+	internal bool
 }
 
 // parseBlock validates an eth_getBlockByNumber(n, true) result for block n.
@@ -154,12 +160,14 @@ func parseBlock(n uint64, rb *rpcBlock) (*block, error) {
 		return nil, fmt.Errorf("timestamp: %w", err)
 	}
 	b.time = int64(ts)
+	b.hashes = make([]string, len(rb.Transactions))
 	for i := range rb.Transactions {
 		tx := &rb.Transactions[i]
 		vt, ok, err := parseTx(uint64(i), tx)
 		if err != nil {
 			return nil, fmt.Errorf("transaction %d: %w", i, err)
 		}
+		b.hashes[i] = vt.hash
 		if ok {
 			b.value = append(b.value, vt)
 		}
@@ -181,10 +189,7 @@ func parseTx(i uint64, tx *rpcTx) (valueTx, bool, error) {
 		return vt, false, fmt.Errorf("%s: transactionIndex %d at position %d", vt.hash, idx, i)
 	}
 	vt.index = i
-	if len(tx.Value) < 3 || tx.Value[:2] != "0x" {
-		return vt, false, fmt.Errorf("%s: value %q: want a 0x quantity", vt.hash, clip(tx.Value, 40))
-	}
-	if vt.amount, err = graph.ParseAmount(tx.Value); err != nil {
+	if vt.amount, err = parseValue(tx.Value); err != nil {
 		return vt, false, fmt.Errorf("%s: value: %w", vt.hash, err)
 	}
 	if vt.from, err = parseAddress(tx.From); err != nil {
@@ -296,4 +301,96 @@ func topicAddress(topic string) (string, bool) {
 		return "", false
 	}
 	return "0x" + strings.ToLower(topic[26:]), true
+}
+
+// rpcTrace is one transaction's entry in debug_traceBlockByNumber with
+// geth's callTracer: the call tree of the transaction.
+type rpcTrace struct {
+	TxHash string    `json:"txHash"` // absent from older nodes
+	Result *rpcFrame `json:"result"`
+	Error  string    `json:"error"` // the tracer failed on this transaction
+}
+
+type rpcFrame struct {
+	Type  string     `json:"type"`
+	From  string     `json:"from"`
+	To    string     `json:"to"`
+	Value string     `json:"value"` // absent when the frame carries none
+	Error string     `json:"error"`
+	Calls []rpcFrame `json:"calls"`
+}
+
+// maxFrames bounds the call frames read per block: the gas limit caps a
+// real block far below it.
+const maxFrames = 1 << 20
+
+// internalTransfers appends to out the ether tx's call tree moved below its
+// top-level frame (whose value is the transaction's own, read from the
+// block): plain calls, contract creations and selfdestructs that carry
+// value, outside any frame that failed (a failed frame's effects, those of
+// its subcalls included, are undone). delegatecall and callcode move no
+// value of their own (the value shown is the parent's), staticcall none;
+// their subcalls are still read, and they send from the contract whose
+// context the code runs in, which is what the tracer reports as from.
+// frames counts the frames read, against maxFrames.
+func internalTransfers(out []valueTx, index uint64, tx string, root *rpcFrame, frames *int) ([]valueTx, int, error) {
+	failed := 0
+	if root.Error != "" {
+		return out, 0, nil // the whole transaction reverted
+	}
+	var walk func(f *rpcFrame, path string) error
+	walk = func(f *rpcFrame, path string) error {
+		for i := range f.Calls {
+			c := &f.Calls[i]
+			at := path + "/" + fmt.Sprint(i)
+			if *frames++; *frames > maxFrames {
+				return fmt.Errorf("more than %d call frames in the block", maxFrames)
+			}
+			if c.Error != "" {
+				if c.Value != "" && c.Value != "0x0" {
+					failed++
+				}
+				continue
+			}
+			switch strings.ToUpper(c.Type) {
+			case "CALL", "CREATE", "CREATE2", "SELFDESTRUCT":
+				if c.Value != "" {
+					amt, err := parseValue(c.Value)
+					if err != nil {
+						return fmt.Errorf("frame %s: value: %w", at, err)
+					}
+					if !amt.IsZero() {
+						vt := valueTx{index: index, hash: tx, amount: amt, internal: true}
+						if vt.from, err = parseAddress(c.From); err != nil {
+							return fmt.Errorf("frame %s: from: %w", at, err)
+						}
+						if vt.to, err = parseAddress(c.To); err != nil {
+							return fmt.Errorf("frame %s: to: %w", at, err)
+						}
+						out = append(out, vt)
+					}
+				}
+			case "DELEGATECALL", "CALLCODE", "STATICCALL":
+			default:
+				return fmt.Errorf("frame %s: type %q is no EVM call", at, clip(c.Type, 20))
+			}
+			if err := walk(c, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := walk(root, "")
+	return out, failed, err
+}
+
+// parseValue reads a 0x quantity of up to 256 bits, the EVM's word.
+func parseValue(s string) (graph.Amount, error) {
+	if len(s) < 3 || s[:2] != "0x" {
+		return graph.Amount{}, fmt.Errorf("%q: want a 0x quantity", clip(s, 40))
+	}
+	if len(strings.TrimLeft(s[2:], "0")) > 64 {
+		return graph.Amount{}, fmt.Errorf("%q: more than 256 bits", clip(s, 40))
+	}
+	return graph.ParseAmount(s)
 }
