@@ -115,21 +115,11 @@ func (r *run) readEthTransactions(cr *csvReader, h []string, timesOnly bool) err
 			return err
 		}
 		line := cr.start
-		if len(f) != c.n {
-			r.bad(line, "%d fields, header has %d", len(f), c.n)
-			continue
-		}
-		block, ok := parseUint(f[c.block])
+		block, t, ok := r.ethRow(f, c, line)
 		if !ok {
-			r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
 			continue
 		}
-		var t int64
 		if c.ts >= 0 {
-			if t, ok = parseTime(f[c.ts]); !ok {
-				r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
-				continue
-			}
 			r.l.times.add(block, t)
 		}
 		if timesOnly {
@@ -176,13 +166,8 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 			return err
 		}
 		line := cr.start
-		if len(f) != c.n {
-			r.bad(line, "%d fields, header has %d", len(f), c.n)
-			continue
-		}
-		block, ok := parseUint(f[c.block])
+		block, t, ok := r.ethRow(f, c, line)
 		if !ok {
-			r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
 			continue
 		}
 		tr, ok := r.ethTransfer(f, c, line, "transaction_hash", &lastHash)
@@ -194,13 +179,6 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 			r.bad(line, "token_address %q is not an EVM address", clip(f[c.token]))
 			continue
 		}
-		var t int64
-		if c.ts >= 0 {
-			if t, ok = parseTime(f[c.ts]); !ok {
-				r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
-				continue
-			}
-		}
 		tr.Block, tr.Time, tr.Asset = block, t, token
 		if err := r.ethEmit(line, tr, c.ts >= 0); err != nil {
 			return err
@@ -208,7 +186,28 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 	}
 }
 
-// ethTransfer reads the columns both ethereum-etl tables share: value,
+// ethRow checks a row's field count and reads its block number and, when
+// the file has the column, its timestamp (0 otherwise). false: the row was
+// reported bad.
+func (r *run) ethRow(f [][]byte, c ethCols, line int64) (block uint64, t int64, ok bool) {
+	if len(f) != c.n {
+		r.bad(line, "%d fields, header has %d", len(f), c.n)
+		return 0, 0, false
+	}
+	if block, ok = parseUint(f[c.block]); !ok {
+		r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
+		return 0, 0, false
+	}
+	if c.ts >= 0 {
+		if t, ok = parseTime(f[c.ts]); !ok {
+			r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
+			return 0, 0, false
+		}
+	}
+	return block, t, true
+}
+
+// ethTransfer reads the columns the ethereum-etl tables share: value,
 // transaction hash (column hashName), from and to. false: the line was
 // reported bad.
 func (r *run) ethTransfer(f [][]byte, c ethCols, line int64, hashName string, lastHash *string) (graph.Transfer, bool) {
@@ -278,21 +277,9 @@ func (r *run) readEthTraces(cr *csvReader, h []string) error {
 			return err
 		}
 		line := cr.start
-		if len(f) != c.n {
-			r.bad(line, "%d fields, header has %d", len(f), c.n)
-			continue
-		}
-		block, ok := parseUint(f[c.block])
+		block, t, ok := r.ethRow(f, c, line)
 		if !ok {
-			r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
 			continue
-		}
-		var t int64
-		if c.ts >= 0 {
-			if t, ok = parseTime(f[c.ts]); !ok {
-				r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
-				continue
-			}
 		}
 		switch tt := string(f[typ]); tt {
 		case "call":
