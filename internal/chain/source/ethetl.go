@@ -281,7 +281,7 @@ func (r *run) readEthTraces(cr *csvReader, h []string) error {
 		if !ok {
 			continue
 		}
-		switch tt := string(f[typ]); tt {
+		switch string(f[typ]) {
 		case "call":
 			// Only a plain call moves value from caller to callee.
 			// delegatecall and callcode run the callee's code on the
