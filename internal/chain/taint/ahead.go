@@ -1,0 +1,108 @@
+package taint
+
+import "math/bits"
+
+// Haircut and FIFO spend most of their time on the few per cent of
+// transfers that touch a tainted address, and there on memory misses: the
+// amount columns, the hop bytes and the state index, read at places spread
+// over hundreds of megabytes. One such transfer comes every few dozen in
+// the stream, and the processor's window does not reach the next one
+// before its misses stall it, so they are paid one after another.
+//
+// lookahead takes the stream in blocks: it first picks out the transfers
+// of a block that touch an address taint has reached, reading for each
+// what the model will need, so that their misses overlap; then the model
+// handles just those. Reach only grows, so a pick stays right; when the
+// model reaches a new address, the rest of the block is looked at again
+// for transfers that now touch taint.
+const aheadBlock = 256
+
+type lookahead struct {
+	from, to []uint32
+	seen     []uint64
+	hops     []uint8
+	idx      []int32 // the model's packed state index
+	lo       []uint64
+	hi       []uint32
+	usd      []float32
+	seeds    []uint32 // seed edges in stream order (seedSchedule)
+
+	b, e  uint32 // the block
+	pos   uint32 // next transfer to hand out
+	mask  [aheadBlock / 64]uint64
+	found [aheadBlock]uint32
+	marks int // reached addresses when the block was last looked at
+	sink  uint64
+}
+
+func (t *tracer) newLookahead(idx []int32, seeds []uint32) *lookahead {
+	from, to, _ := t.g.Stream()
+	usd, lo, hi := t.g.Values()
+	return &lookahead{from: from, to: to, seen: t.seen, hops: t.hops, idx: idx, lo: lo, hi: hi, usd: usd, seeds: seeds}
+}
+
+// block starts on transfers b to e (at most aheadBlock of them); reached
+// is the number of addresses taint has reached.
+func (a *lookahead) block(b, e uint32, reached int) {
+	a.b, a.e, a.pos, a.mask, a.marks = b, e, b, [aheadBlock / 64]uint64{}, reached
+	a.look(b)
+	for len(a.seeds) > 0 && a.seeds[0] < e {
+		if s := a.seeds[0]; s >= b {
+			a.mask[(s-b)/64] |= 1 << ((s - b) % 64)
+		}
+		a.seeds = a.seeds[1:]
+	}
+}
+
+// look picks the transfers from j to the block's end that touch taint and
+// are not picked yet, then reads what the model will need for them. The
+// reads come after the picking, one after another, so that their misses
+// are all under way at once; interleaved with it, the processor's window
+// would hold only one or two.
+func (a *lookahead) look(j uint32) {
+	n := 0
+	for ; j < a.e; j++ {
+		if has(a.seen, a.from[j]) || has(a.seen, a.to[j]) {
+			k := j - a.b
+			a.mask[k/64] |= 1 << (k % 64)
+			a.found[n] = j
+			n++
+		}
+	}
+	x := a.sink
+	for _, j := range a.found[:n] {
+		u, v := a.from[j], a.to[j]
+		x ^= uint64(a.hops[u]) ^ uint64(a.hops[v]) ^ uint64(a.idx[u]) ^ uint64(a.idx[v])
+		if a.usd != nil {
+			x ^= uint64(a.usd[j])
+		} else {
+			x ^= a.lo[j] ^ uint64(a.hi[j])
+		}
+	}
+	a.sink = x
+}
+
+// next returns the next picked transfer of the block, or false at its
+// end. reached is as for block: when it grew, the rest of the block is
+// looked at again.
+func (a *lookahead) next(reached int) (uint32, bool) {
+	if reached != a.marks {
+		a.marks = reached
+		a.look(a.pos)
+	}
+	for k := a.pos - a.b; k < a.e-a.b; {
+		w := a.mask[k/64] >> (k % 64)
+		if w == 0 {
+			k = (k/64 + 1) * 64
+			continue
+		}
+		i := a.b + k + uint32(bits.TrailingZeros64(w))
+		if i >= a.e {
+			break
+		}
+		a.pos = i + 1
+		return i, true
+	}
+	a.pos = a.e
+	return 0, false
+}
