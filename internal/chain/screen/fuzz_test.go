@@ -57,3 +57,17 @@ func FuzzScreenInput(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIndicatorID: an id kept as a UUID comes back as it was written.
+func FuzzIndicatorID(f *testing.F) {
+	f.Add("indicator--0123abcd-ef01-4234-8567-89abcdef0123")
+	f.Add("indicator--ffffffff-ffff-ffff-ffff-ffffffffffff")
+	f.Add("indicator--00000000-0000-0000-0000-00000000000G")
+	f.Fuzz(func(t *testing.T, id string) {
+		st := newState(0)
+		ind := st.newInd(id)
+		if got := st.indicatorID(ind); got != id {
+			t.Fatalf("%q came back as %q", id, got)
+		}
+	})
+}

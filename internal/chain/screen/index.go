@@ -425,19 +425,28 @@ const indicatorIDLen = 11 + 36
 // b[:indicatorIDLen].
 func (st *state) putIndicatorID(b []byte, ind uint32) {
 	u := &st.ind(ind).uuid
-	const digits = "0123456789abcdef"
 	b = b[:indicatorIDLen]
 	copy(b, "indicator--")
-	j := 11
 	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = digits[c>>4], digits[c&15]
-		j += 2
+		p := uuidPos[i]
+		b[p], b[p+1] = hexPairs[2*int(c)], hexPairs[2*int(c)+1]
 	}
+	b[19], b[24], b[29], b[34] = '-', '-', '-', '-'
 }
+
+// uuidPos is where byte i of a UUID goes in indicator--<UUID>: the groups
+// are 4, 2, 2, 2 and 6 bytes, with a dash between.
+var uuidPos = [16]int{11, 13, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37, 39, 41, 43, 45}
+
+// hexPairs holds the two lower-case hex digits of every byte value.
+var hexPairs = func() string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 512)
+	for i := range 256 {
+		b[2*i], b[2*i+1] = digits[i>>4], digits[i&15]
+	}
+	return string(b)
+}()
 
 // parseIndicatorID reads indicator--<lower-case UUID>; other spellings are
 // kept by name (odd).
@@ -451,21 +460,16 @@ func parseIndicatorID(id string) ([16]byte, bool) {
 	if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	j := 0
-	for i := 0; i < 36; i += 2 {
-		if s[i] == '-' {
-			i--
-			continue
-		}
-		hi, ok1 := unhex(s[i])
-		lo, ok2 := unhex(s[i+1])
-		if !ok1 || !ok2 || j >= 16 {
+	for i, at := range uuidPos {
+		at -= len(p)
+		hi, ok1 := unhex(s[at])
+		lo, ok2 := unhex(s[at+1])
+		if !ok1 || !ok2 {
 			return u, false
 		}
-		u[j] = hi<<4 | lo
-		j++
+		u[i] = hi<<4 | lo
 	}
-	return u, j == 16
+	return u, true
 }
 
 // Watched types: indicators, the relationships that attribute them, and

@@ -255,8 +255,10 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	for k := range sc.which {
 		if sc.hit[k] {
 			if w := st.addrs.postings(sc.refs[k]); w&single != 0 {
+				// A listing spans two cache lines more often than not:
+				// touch both ends.
 				l := st.listing(w &^ single)
-				x ^= uint64(l.modified)
+				x ^= uint64(l.modified) ^ uint64(l.grade)
 				sc.tags[k] = l.ind // tags are spent: reuse for the indicator
 			} else {
 				sc.tags[k] = noRef
@@ -265,7 +267,11 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	}
 	for k := range sc.which {
 		if sc.hit[k] && sc.tags[k] != noRef {
-			x ^= uint64(st.ind(sc.tags[k]).uuid[0])
+			r := st.ind(sc.tags[k])
+			x ^= uint64(r.uuid[0])
+			if r.attributed {
+				x++
+			}
 		}
 	}
 	sc.sink = x
