@@ -421,8 +421,12 @@ func displayUnit(g *graph.Graph, flag string, seeds []taint.Seed) (taint.Unit, e
 			switch {
 			case p.Chain().IsEVM():
 				coin = taint.Unit{Name: "ETH", Decimals: 18}
-			case p.Has(address.BTC):
+			case p.Has(address.BTC): // first: a legacy address is valid on Bitcoin Cash too
 				coin = taint.Unit{Name: "BTC", Decimals: 8}
+			case p.Has(address.LTC):
+				coin = taint.Unit{Name: "LTC", Decimals: 8}
+			case p.Has(address.BCH):
+				coin = taint.Unit{Name: "BCH", Decimals: 8}
 			}
 		}
 	}

@@ -107,3 +107,26 @@ func TestBitcoinETLLongLine(t *testing.T) {
 	}
 	diff(t, "problems", problems(st), []string{"x.json:2: line longer than 1000 bytes"})
 }
+
+// bitcoin-etl exports Litecoin and Bitcoin Cash in the same format
+// (--chain litecoin, bitcoin_cash); their addresses take their canonical
+// forms, a Bitcoin Cash address its cashaddr prefix.
+func TestBitcoinETLForks(t *testing.T) {
+	h := func(c string) string { return strings.Repeat(c, 64) }
+	tx := func(c string) string { return "tx:" + h(c) }
+	const (
+		ltc = "|2500000|1690000000|"
+		bch = "|800000|1690000600|"
+	)
+	want := []string{
+		h("c") + ltc + "LNf2JDiuunBz7GMDKFYHN4rq5meXWxiwfb|" + tx("c") + "||150000000|-",
+		h("c") + ltc + tx("c") + "|ltc1qg42tkwuuxefutzxezdkdel39gfstuap288mfea||100000000|-",
+		h("c") + ltc + tx("c") + "|M8yFL6SFC6TreATegTyuSYkDfDRbisdpT3||49990000|-",
+		h("d") + bch + "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a|" + tx("d") + "||70000|-",
+		h("d") + bch + tx("d") + "|bitcoincash:ppm2qsznhks23z7629mms6s4cwef74vcwvn0h829pq||60000|-",
+	}
+	var l Loader
+	s, st := load(t, &l, "testdata/btc_forks/transactions.json")
+	diff(t, "transfers", s.lines(), want)
+	diff(t, "problems", problems(st), nil)
+}
