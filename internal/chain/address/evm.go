@@ -2,6 +2,8 @@ package address
 
 import (
 	"encoding/hex"
+	"hash"
+	"sync"
 
 	"golang.org/x/crypto/sha3"
 )
@@ -16,21 +18,32 @@ func isHex(s string) bool {
 }
 
 func hexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
+	if v := hexTab[c]; v != 0xff {
+		return int(v)
 	}
 	return -1
 }
+
+// hexTab maps a byte to its hex digit value, 0xff for no digit.
+var hexTab = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range 10 {
+		t['0'+i] = byte(i)
+	}
+	for i := range 6 {
+		t['a'+i], t['A'+i] = byte(10+i), byte(10+i)
+	}
+	return t
+}()
 
 func hexLower(b []byte) string { return hex.EncodeToString(b) }
 
 // parseEVM parses 0x + 40 hex digits. Mixed case must match EIP-55; all
 // lower or all upper case carries no checksum and is accepted as is.
+// Exchanges screen checksummed addresses by the million, so the common path
+// makes two allocations: the payload and the canonical string.
 func parseEVM(s string) (Address, error) {
 	for i := 2; i < len(s); i++ {
 		if hexVal(s[i]) < 0 {
@@ -40,47 +53,70 @@ func parseEVM(s string) (Address, error) {
 	if len(s) != 42 {
 		return Address{}, newErr(s, ErrLength, -1, "%d hex digits after 0x, EVM addresses have 40", len(s)-2)
 	}
-	digits := s[2:]
-	hasLower, hasUpper := false, false
-	for i := 0; i < len(digits); i++ {
-		c := digits[i]
-		hasLower = hasLower || (c >= 'a' && c <= 'f')
-		hasUpper = hasUpper || (c >= 'A' && c <= 'F')
-	}
+	var lower [42]byte
+	lower[0], lower[1] = '0', 'x'
 	payload := make([]byte, 20)
-	_, _ = hex.Decode(payload, []byte(digits)) // digits checked above
-	lower := "0x" + hex.EncodeToString(payload)
+	hasLower, hasUpper := false, false
+	for i := 2; i < 42; i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'f':
+			hasLower = true
+		case c >= 'A' && c <= 'F':
+			hasUpper = true
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+		payload[(i-2)/2] = payload[(i-2)/2]<<4 | hexTab[c]
+	}
 	if hasLower && hasUpper {
-		want := eip55(lower[2:])
-		for i := 2; i < len(s); i++ {
-			if s[i] != want[i] {
-				return Address{}, newErr(s, ErrEIP55, i, "mixed-case address has the wrong case here; checksummed form is %s", want)
+		sum := keccakDigits(lower[2:])
+		for i := 2; i < 42; i++ {
+			if s[i] != eip55Digit(lower[i], &sum, i-2) {
+				return Address{}, newErr(s, ErrEIP55, i, "mixed-case address has the wrong case here; checksummed form is %s", eip55(string(lower[2:])))
 			}
 		}
 	}
-	return Address{Chains: EVMChains, Kind: Account, Network: Mainnet, Canonical: lower, Payload: payload, WitnessVersion: -1}, nil
+	return Address{Chains: EVMChains, Kind: Account, Network: Mainnet, Canonical: string(lower[:]), Payload: payload, WitnessVersion: -1}, nil
 }
 
-// eip55 returns the EIP-55 checksummed form of 40 lower-case hex digits: a
-// letter is upper-cased when the matching nibble of Keccak-256 of the
-// lower-case ASCII digits is 8 or more.
-func eip55(lowerHex string) string {
-	h := sha3.NewLegacyKeccak256()
-	h.Write([]byte(lowerHex))
+// keccakPool holds Keccak-256 states: one costs more to make than to run
+// on 40 bytes.
+var keccakPool = sync.Pool{New: func() any { return sha3.NewLegacyKeccak256() }}
+
+// keccakDigits is Keccak-256 of the lower-case ASCII hex digits, which
+// EIP-55 takes the case of each letter from.
+func keccakDigits(digits []byte) [32]byte {
+	h := keccakPool.Get().(hash.Hash)
+	h.Reset()
+	h.Write(digits)
 	var sum [32]byte
 	h.Sum(sum[:0])
+	keccakPool.Put(h)
+	return sum
+}
+
+// eip55Digit is lower-case hex digit c at position i in its EIP-55 case: a
+// letter is upper-cased when nibble i of the digits' Keccak-256 is 8 or
+// more.
+func eip55Digit(c byte, sum *[32]byte, i int) byte {
+	nibble := sum[i/2] >> 4
+	if i%2 == 1 {
+		nibble = sum[i/2] & 0x0f
+	}
+	if c >= 'a' && c <= 'f' && nibble >= 8 {
+		c -= 'a' - 'A'
+	}
+	return c
+}
+
+// eip55 returns the EIP-55 checksummed form of 40 lower-case hex digits.
+func eip55(lowerHex string) string {
+	sum := keccakDigits([]byte(lowerHex))
 	out := make([]byte, 2+len(lowerHex))
 	out[0], out[1] = '0', 'x'
 	for i := 0; i < len(lowerHex); i++ {
-		c := lowerHex[i]
-		nibble := sum[i/2] >> 4
-		if i%2 == 1 {
-			nibble = sum[i/2] & 0x0f
-		}
-		if c >= 'a' && c <= 'f' && nibble >= 8 {
-			c -= 'a' - 'A'
-		}
-		out[2+i] = c
+		out[2+i] = eip55Digit(lowerHex[i], &sum, i)
 	}
 	return string(out)
 }

@@ -155,11 +155,34 @@ func parseInput(res *Result, in string) {
 		return
 	}
 	res.Canonical = a.Canonical
-	res.Chains = make([]string, len(a.Chains))
-	for i, c := range a.Chains {
-		res.Chains[i] = string(c)
-	}
+	res.Chains = chainNames(a.Chains)
 }
+
+// chainNames is chains as strings, shared for the common sets (every
+// checksummed EVM address, every address of one chain).
+func chainNames(chains []address.Chain) []string {
+	if len(chains) == 1 {
+		if s, ok := oneChain[chains[0]]; ok {
+			return s
+		}
+	}
+	if slices.Equal(chains, address.EVMChains) {
+		return evmChains
+	}
+	out := make([]string, len(chains))
+	for i, c := range chains {
+		out[i] = string(c)
+	}
+	return out
+}
+
+var oneChain = func() map[address.Chain][]string {
+	m := map[address.Chain][]string{}
+	for _, c := range append([]address.Chain{address.BTC, address.BCH, address.BSV, address.LTC, address.TRX}, address.EVMChains...) {
+		m[c] = []string{string(c)}
+	}
+	return m
+}()
 
 func canonicalEVM(s string) bool {
 	if len(s) != 42 || s[0] != '0' || s[1] != 'x' {
