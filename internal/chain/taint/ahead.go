@@ -1,6 +1,9 @@
 package taint
 
-import "math/bits"
+import (
+	"iter"
+	"math/bits"
+)
 
 // Haircut and FIFO spend most of their time on the few per cent of
 // transfers that touch a tainted address, and there on memory misses: the
@@ -33,6 +36,27 @@ type lookahead struct {
 	found [aheadBlock]uint32
 	marks int // reached addresses when the block was last looked at
 	sink  uint64
+}
+
+// touching yields, in stream order, the transfers from start to end that
+// touch taint as it stands when the loop reaches them, and the seeds; not
+// those of another asset. idx is the model's state index.
+func (t *tracer) touching(idx []int32, seeds []uint32, start, end uint32) iter.Seq[uint32] {
+	return func(yield func(uint32) bool) {
+		la := t.newLookahead(idx, seeds)
+		for blk := start; blk < end; blk += aheadBlock {
+			la.block(blk, min(blk+aheadBlock, end), len(t.order))
+			for {
+				i, ok := la.next(len(t.order))
+				if !ok {
+					break
+				}
+				if !t.other(i) && !yield(i) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func (t *tracer) newLookahead(idx []int32, seeds []uint32) *lookahead {

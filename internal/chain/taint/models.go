@@ -363,86 +363,75 @@ func (t *tracer) haircut(start, end uint32) {
 	rp := newReplayer(t)
 	t.replay = rp
 	defer rp.stop()
-	la := t.newLookahead(st.idx, seeds)
 	k := 0
-	for blk := start; blk < end; blk += aheadBlock {
-		la.block(blk, min(blk+aheadBlock, end), len(t.order))
-		for {
-			i, ok := la.next(len(t.order))
-			if !ok {
-				break
-			}
-			if t.other(i) {
-				continue // another asset
-			}
-			u, v := from[i], to[i]
-			hu, hv := hops[u], hops[v]
-			if i == seeds[k] {
-				k++
-				v, x := t.seedArrive(i)
-				if hops[v] != stopped {
-					a := st.of(v)
-					if hv == untainted {
-						a.replay = rp.request(v, i)
-					}
-					a.bal += x
-					a.recv += x
-					a.held += x
-				}
-				continue
-			}
-			x := t.g.ValueAt(usd, lo, hi, i)
-			var out float64
-			if hu != untainted && hu != stopped {
-				if hu == 0 && t.source[u] {
-					out = x
-				} else {
-					a := st.of(u)
-					a.settle(rp)
-					b := a.bal
-					if x > b {
-						// A payment beyond what the graph shows: funds the
-						// graph missed (swaps, earlier history) paid the rest.
-						if proportional && a.recv > 0 {
-							extra := (x - b) * min(1, a.amt/a.recv)
-							a.held += extra
-							t.inferred += extra
-						}
-						b = x
-					}
-					if b > 0 {
-						out = min(x, x*a.held/b)
-					}
-					a.held = max(0, a.held-out)
-					a.bal = b - x
-				}
-				if hu >= maxH && out > 0 {
-					t.beyond += out
-					out = 0
-				}
-			}
-			if out > 0 && out >= minV {
-				if nh := t.next(v, hu); nh < hops[v] {
-					t.mark(v, nh, i, int64(tm[i]), false)
-				}
+	for i := range t.touching(st.idx, seeds, start, end) {
+		u, v := from[i], to[i]
+		hu, hv := hops[u], hops[v]
+		if i == seeds[k] {
+			k++
+			v, x := t.seedArrive(i)
+			if hops[v] != stopped {
 				a := st.of(v)
-				a.amt += out
-				if hops[v] != stopped {
-					if hv == untainted {
-						a.replay = rp.request(v, i)
-					}
-					a.held += out
-					a.bal += x
-					a.recv += x
+				if hv == untainted {
+					a.replay = rp.request(v, i)
 				}
-				continue
+				a.bal += x
+				a.recv += x
+				a.held += x
 			}
-			t.dropped += out
-			if hv != untainted && hv != stopped {
-				a := st.of(v)
+			continue
+		}
+		x := t.g.ValueAt(usd, lo, hi, i)
+		var out float64
+		if hu != untainted && hu != stopped {
+			if hu == 0 && t.source[u] {
+				out = x
+			} else {
+				a := st.of(u)
+				a.settle(rp)
+				b := a.bal
+				if x > b {
+					// A payment beyond what the graph shows: funds the
+					// graph missed (swaps, earlier history) paid the rest.
+					if proportional && a.recv > 0 {
+						extra := (x - b) * min(1, a.amt/a.recv)
+						a.held += extra
+						t.inferred += extra
+					}
+					b = x
+				}
+				if b > 0 {
+					out = min(x, x*a.held/b)
+				}
+				a.held = max(0, a.held-out)
+				a.bal = b - x
+			}
+			if hu >= maxH && out > 0 {
+				t.beyond += out
+				out = 0
+			}
+		}
+		if out > 0 && out >= minV {
+			if nh := t.next(v, hu); nh < hops[v] {
+				t.mark(v, nh, i, int64(tm[i]), false)
+			}
+			a := st.of(v)
+			a.amt += out
+			if hops[v] != stopped {
+				if hv == untainted {
+					a.replay = rp.request(v, i)
+				}
+				a.held += out
 				a.bal += x
 				a.recv += x
 			}
+			continue
+		}
+		t.dropped += out
+		if hv != untainted && hv != stopped {
+			a := st.of(v)
+			a.bal += x
+			a.recv += x
 		}
 	}
 	t.scanned = int64(end - start)
@@ -564,67 +553,56 @@ func (t *tracer) fifo(start, end uint32) {
 	hops, maxH, minV := t.hops, t.maxHops, t.opt.MinValue
 	seeds := t.seedSchedule()
 	var buf []lot
-	la := t.newLookahead(t.queues.idx, seeds)
 	k := 0
-	for blk := start; blk < end; blk += aheadBlock {
-		la.block(blk, min(blk+aheadBlock, end), len(t.order))
-		for {
-			i, ok := la.next(len(t.order))
-			if !ok {
-				break
+	for i := range t.touching(t.queues.idx, seeds, start, end) {
+		u, v := from[i], to[i]
+		hu, hv := hops[u], hops[v]
+		if i == seeds[k] {
+			k++
+			_, x := t.seedArrive(i)
+			if hops[v] != stopped {
+				t.queueOf(v, i).push(x, true)
 			}
-			if t.other(i) {
-				continue // another asset
+			continue
+		}
+		x := t.g.ValueAt(usd, lo, hi, i)
+		buf = buf[:0]
+		var out float64
+		if hu != untainted && hu != stopped {
+			if hu == 0 && t.source[u] {
+				buf = append(buf, lot{x, true})
+			} else {
+				var inferred float64
+				q := t.queueOf(u, i)
+				q.settle(t.replay)
+				buf, inferred = q.draw(x, buf, t.opt.Shortfall == Proportional)
+				t.inferred += inferred
 			}
-			u, v := from[i], to[i]
-			hu, hv := hops[u], hops[v]
-			if i == seeds[k] {
-				k++
-				_, x := t.seedArrive(i)
-				if hops[v] != stopped {
-					t.queueOf(v, i).push(x, true)
+			for _, l := range buf {
+				if l.tainted {
+					out += l.amt
 				}
-				continue
 			}
-			x := t.g.ValueAt(usd, lo, hi, i)
-			buf = buf[:0]
-			var out float64
-			if hu != untainted && hu != stopped {
-				if hu == 0 && t.source[u] {
-					buf = append(buf, lot{x, true})
-				} else {
-					var inferred float64
-					q := t.queueOf(u, i)
-					q.settle(t.replay)
-					buf, inferred = q.draw(x, buf, t.opt.Shortfall == Proportional)
-					t.inferred += inferred
-				}
+			if hu >= maxH && out > 0 {
+				t.beyond += out
+				out = 0
+			}
+		}
+		if out > 0 && out >= minV {
+			t.mark(v, t.next(v, hu), i, int64(tm[i]), false)
+			q := t.queues.of(v)
+			q.amt += out
+			if hops[v] != stopped {
+				t.open(q, v, i)
 				for _, l := range buf {
-					if l.tainted {
-						out += l.amt
-					}
-				}
-				if hu >= maxH && out > 0 {
-					t.beyond += out
-					out = 0
+					q.push(l.amt, l.tainted)
 				}
 			}
-			if out > 0 && out >= minV {
-				t.mark(v, t.next(v, hu), i, int64(tm[i]), false)
-				q := t.queues.of(v)
-				q.amt += out
-				if hops[v] != stopped {
-					t.open(q, v, i)
-					for _, l := range buf {
-						q.push(l.amt, l.tainted)
-					}
-				}
-				continue
-			}
-			t.dropped += out
-			if hv != untainted && hv != stopped {
-				t.queueOf(v, i).push(x, false)
-			}
+			continue
+		}
+		t.dropped += out
+		if hv != untainted && hv != stopped {
+			t.queueOf(v, i).push(x, false)
 		}
 	}
 	t.scanned = int64(end - start)
