@@ -274,18 +274,28 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	st.addrs.findBatch(sc.keys, sc.tags, sc.refs, sc.hit, &sc.sink)
 	// Listed addresses go on to their listing and indicator: touch both for
 	// the whole batch first, so these cache misses overlap too.
+	// Each pass is a short loop, so that many of its misses are under way
+	// at once.
 	x := sc.sink
 	for k := range sc.which {
+		sc.tags[k] = noRef // tags are spent: reuse for the listing, then the indicator
 		if sc.hit[k] {
 			if w := st.addrs.postings(sc.refs[k]); w&single != 0 {
-				// A listing spans two cache lines more often than not:
-				// touch both ends.
-				l := st.listing(w &^ single)
-				x ^= uint64(l.modified) ^ uint64(l.grade)
-				sc.tags[k] = l.ind // tags are spent: reuse for the indicator
-			} else {
-				sc.tags[k] = noRef
+				sc.tags[k] = w &^ single
 			}
+		}
+	}
+	for k := range sc.which {
+		if sc.tags[k] != noRef {
+			// A listing spans two cache lines more often than not:
+			// touch both ends.
+			l := st.listing(sc.tags[k])
+			x ^= uint64(l.modified) ^ uint64(l.grade)
+		}
+	}
+	for k := range sc.which {
+		if sc.tags[k] != noRef {
+			sc.tags[k] = st.listing(sc.tags[k]).ind
 		}
 	}
 	for k := range sc.which {
