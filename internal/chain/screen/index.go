@@ -2,6 +2,7 @@ package screen
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -427,25 +428,31 @@ func (st *state) putIndicatorID(b []byte, ind uint32) {
 	u := &st.ind(ind).uuid
 	b = b[:indicatorIDLen]
 	copy(b, "indicator--")
-	for i, c := range u {
-		p := uuidPos[i]
-		b[p], b[p+1] = hexPairs[2*int(c)], hexPairs[2*int(c)+1]
+	put := func(at int, bytes []byte) {
+		for i, c := range bytes {
+			binary.LittleEndian.PutUint16(b[at+2*i:], hexPairs[c])
+		}
 	}
+	// The UUID's groups are 4, 2, 2, 2 and 6 bytes, with a dash between.
+	put(11, u[0:4])
+	put(20, u[4:6])
+	put(25, u[6:8])
+	put(30, u[8:10])
+	put(35, u[10:16])
 	b[19], b[24], b[29], b[34] = '-', '-', '-', '-'
 }
 
-// uuidPos is where byte i of a UUID goes in indicator--<UUID>: the groups
-// are 4, 2, 2, 2 and 6 bytes, with a dash between.
+// uuidPos is where byte i of a UUID goes in indicator--<UUID>.
 var uuidPos = [16]int{11, 13, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37, 39, 41, 43, 45}
 
-// hexPairs holds the two lower-case hex digits of every byte value.
-var hexPairs = func() string {
+// hexPairs holds the two lower-case hex digits of every byte value, first
+// digit in the low byte.
+var hexPairs = func() (t [256]uint16) {
 	const digits = "0123456789abcdef"
-	b := make([]byte, 512)
-	for i := range 256 {
-		b[2*i], b[2*i+1] = digits[i>>4], digits[i&15]
+	for i := range t {
+		t[i] = uint16(digits[i>>4]) | uint16(digits[i&15])<<8
 	}
-	return string(b)
+	return t
 }()
 
 // parseIndicatorID reads indicator--<lower-case UUID>; other spellings are
