@@ -487,7 +487,7 @@ func (l *Loader) traces(ctx context.Context, b *block) error {
 			}
 		}
 		if tr.Error != "" || tr.Result == nil {
-			return fmt.Errorf("block %d tx %s: debug_traceBlockByNumber: %w: no call tree (%s)", b.number, hash, ErrBadResponse, clip(tr.Error, 200))
+			return fmt.Errorf("block %d tx %s: debug_traceBlockByNumber: %w: no call tree (tracer error %q)", b.number, hash, ErrBadResponse, clip(tr.Error, 200))
 		}
 		var failed int
 		if merged, failed, err = internalTransfers(merged, uint64(i), hash, tr.Result, &frames); err != nil {
