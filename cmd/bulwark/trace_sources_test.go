@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+	"github.com/bulwark-intel/bulwark/internal/chain/taint"
+)
+
+// Without --unit, amounts are shown in the coin of the seed's chain.
+func TestDisplayUnitFromSeed(t *testing.T) {
+	g := graph.NewBuilder().Build()
+	defer g.Close()
+	for _, tc := range []struct{ seed, want string }{
+		{"0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2", "ETH"},
+		{"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "BTC"},
+		{"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "BTC"}, // also valid on Bitcoin Cash
+		{"ltc1qg42tkwuuxefutzxezdkdel39gfstuap288mfea", "LTC"},
+		{"LNf2JDiuunBz7GMDKFYHN4rq5meXWxiwfb", "LTC"},
+		{"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "BCH"},
+	} {
+		u, err := displayUnit(g, "", []taint.Seed{{Address: tc.seed}})
+		if err != nil || u.Name != tc.want {
+			t.Errorf("%s: unit %+v, %v; want %s", tc.seed, u, err, tc.want)
+		}
+		if tc.want != "ETH" && u.Decimals != 8 {
+			t.Errorf("%s: %d decimals, want 8", tc.seed, u.Decimals)
+		}
+	}
+}
+
+// An ethereum-etl export with traces.csv: the thief pays into a pool
+// contract that already held a clean deposit, and a relayer's call makes
+// the pool pay a recipient. Only the trace of that call shows the payout.
+func TestTraceEthereumETLTraces(t *testing.T) {
+	const (
+		thief = "0x1111111111111111111111111111111111111111"
+		clean = "0x2222222222222222222222222222222222222222"
+		pool  = "0x3333333333333333333333333333333333333333"
+		relay = "0x4444444444444444444444444444444444444444"
+		recip = "0x5555555555555555555555555555555555555555"
+		eth   = "000000000000000000" // 18 zeros
+	)
+	h := func(c string) string { return "0x" + strings.Repeat(c, 64) }
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("transactions.csv", "hash,block_number,block_timestamp,from_address,to_address,value,receipt_status\n"+
+		h("a")+",10,1700000000,"+clean+","+pool+",3"+eth+",1\n"+
+		h("b")+",11,1700000012,"+thief+","+pool+",9"+eth+",1\n"+
+		h("c")+",12,1700000024,"+relay+","+pool+",0,1\n")
+	out := mustRun(t, "trace", "--from", thief, "--graph", dir, "--model", "haircut", "--json")
+	if strings.Contains(out, recip) {
+		t.Fatalf("without traces the recipient is reached:\n%s", out)
+	}
+	write("traces.csv", "block_number,transaction_hash,from_address,to_address,value,trace_type,call_type,trace_address,status\n"+
+		"10,"+h("a")+","+clean+","+pool+",3"+eth+",call,call,,1\n"+
+		"11,"+h("b")+","+thief+","+pool+",9"+eth+",call,call,,1\n"+
+		"12,"+h("c")+","+relay+","+pool+",0,call,call,,1\n"+
+		"12,"+h("c")+","+pool+","+recip+",8"+eth+",call,call,0,1\n")
+	// The pool held 3 clean and 9 stolen: poison passes all 8 on, haircut
+	// 8 × 9/12 = 6, FIFO 5 after the clean 3.
+	for model, want := range map[string]float64{"poison": 8, "haircut": 6, "fifo": 5} {
+		out := mustRun(t, "trace", "--from", thief, "--graph", dir, "--model", model, "--json")
+		var rep taint.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%s: %v\n%s", model, err, out)
+		}
+		got := -1.0
+		for _, a := range rep.Addresses {
+			if a.Address == recip {
+				got = a.Amount
+			}
+		}
+		if rep.Unit != "ETH" || math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s: the recipient has %g %s, want %g ETH", model, got, rep.Unit, want)
+		}
+	}
+}
