@@ -106,7 +106,10 @@ type Config struct {
 
 	// Internal reads the ether contracts move inside transactions, with
 	// debug_traceBlockByNumber (callTracer): one more call per block that
-	// has transactions, and much heavier for the node than the rest.
+	// has transactions, and much heavier for the node than the rest. A busy
+	// mainnet block's call trees run to tens of megabytes; a block whose
+	// answer exceeds MaxResponseBytes fails the sync with
+	// ErrResponseTooLarge, naming the block.
 	Internal bool
 
 	Logger *slog.Logger // nil: discard
