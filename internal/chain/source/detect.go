@@ -44,6 +44,9 @@ func detect(name string, head []byte) (Format, timeNeeds) {
 		}
 		return FormatUnknown, timesNone
 	case '{':
+		if isTronGrid(h) {
+			return FormatTronGrid, timesNone
+		}
 		return detectJSON(h, full)
 	}
 	if ext == ".gexf" || ext == ".json" || ext == ".jsonl" {

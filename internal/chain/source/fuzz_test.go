@@ -174,6 +174,12 @@ func FuzzEthereumETLTraces(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, FormatEthTraces, data, true) })
 }
 
+func FuzzTronGrid(f *testing.F) {
+	f.Add([]byte(`{"data":[{"transaction_id":"` + strings.Repeat("ab", 32) + `","token_info":{"address":"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"},` +
+		`"block_timestamp":1700000000000,"from":"TBXSw8fM4jpQkGc6zZjsVABFpVN7UvXPdV","to":"TD5gsCwxykWsLN9aPrq2TAfNjByuZKYp4E","type":"Transfer","value":"7"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, FormatTronGrid, data, false) })
+}
+
 func FuzzBitcoinETL(f *testing.F) {
 	addFiles(f, "btc/*.json")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, FormatBitcoinETL, data, false) })

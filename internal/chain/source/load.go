@@ -80,7 +80,7 @@ func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error
 		}
 		switch f {
 		case FormatUnknown:
-			return st, fmt.Errorf("source: %s: not in a known format (ethereum-etl CSV, bitcoin-etl JSON lines, ground-truth CSV, GEXF)", path)
+			return st, fmt.Errorf("source: %s: not in a known format (ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid TRC-20 JSON, ground-truth CSV, GEXF)", path)
 		case FormatAddressList:
 			return st, fmt.Errorf("source: %s: an address list, not transfers (read it with ReadAddressList)", path)
 		}
@@ -274,6 +274,8 @@ func (r *run) readFormat(br *bufio.Reader, f Format, timesOnly bool) error {
 		return r.readGEXF(br)
 	case FormatBitcoinETL:
 		return r.readBitcoinETL(&lineReader{br: br, max: max})
+	case FormatTronGrid:
+		return r.readTronGrid(br)
 	case FormatEthTransactions, FormatEthTokenTransfers, FormatEthTraces, FormatEthBlocks, FormatGroundTruth:
 	default:
 		return fileError("format %q cannot be read as transfers", f)
