@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -83,5 +84,40 @@ func TestTraceEthereumETLTraces(t *testing.T) {
 		if rep.Unit != "ETH" || math.Abs(got-want) > 1e-9 {
 			t.Errorf("%s: the recipient has %g %s, want %g ETH", model, got, rep.Unit, want)
 		}
+	}
+}
+
+// USDT on TRON, as TronGrid's TRC-20 history gives it: the thief's page
+// and the mule's, which repeats the transfer between them.
+func TestTraceTronGrid(t *testing.T) {
+	const (
+		usdt  = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+		thief = "TBXSw8fM4jpQkGc6zZjsVABFpVN7UvXPdV"
+		mule  = "TD5gsCwxykWsLN9aPrq2TAfNjByuZKYp4E"
+		otc   = "TEdvoHEatmDKvTh3o9vBRB9Vdtbhn4QFhy"
+	)
+	entry := func(tx byte, ms int64, from, to, value string) string {
+		return fmt.Sprintf(`{"transaction_id":"%s","token_info":{"symbol":"USDT","address":"%s","decimals":6},"block_timestamp":%d,"from":"%s","to":"%s","type":"Transfer","value":"%s"}`,
+			strings.Repeat(string(tx), 64), usdt, ms, from, to, value)
+	}
+	page := func(entries ...string) string { return `{"data":[` + strings.Join(entries, ",") + `],"success":true}` + "\n" }
+	path := filepath.Join(t.TempDir(), "usdt.json")
+	body := page(entry('a', 1700000000000, thief, mule, "3000000000000")) +
+		page(entry('a', 1700000000000, thief, mule, "3000000000000"), entry('b', 1700000060000, mule, otc, "2500000000000"))
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "trace", "--from", thief, "--graph", path, "--unit", "USDT:6", "--model", "haircut", "--json")
+	var rep taint.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := map[string]float64{}
+	for _, a := range rep.Addresses {
+		got[a.Address] = a.Amount
+	}
+	// Counted once although both pages list it.
+	if rep.Unit != "USDT" || got[mule] != 3_000_000 || got[otc] != 2_500_000 {
+		t.Errorf("unit %s, taint %v; want mule 3,000,000 and the OTC desk 2,500,000 USDT", rep.Unit, got)
 	}
 }
