@@ -100,7 +100,9 @@ func TestTraceTronGrid(t *testing.T) {
 		return fmt.Sprintf(`{"transaction_id":"%s","token_info":{"symbol":"USDT","address":"%s","decimals":6},"block_timestamp":%d,"from":"%s","to":"%s","type":"Transfer","value":"%s"}`,
 			strings.Repeat(string(tx), 64), usdt, ms, from, to, value)
 	}
-	page := func(entries ...string) string { return `{"data":[` + strings.Join(entries, ",") + `],"success":true}` + "\n" }
+	page := func(entries ...string) string {
+		return `{"data":[` + strings.Join(entries, ",") + `],"success":true}` + "\n"
+	}
 	path := filepath.Join(t.TempDir(), "usdt.json")
 	body := page(entry('a', 1700000000000, thief, mule, "3000000000000")) +
 		page(entry('a', 1700000000000, thief, mule, "3000000000000"), entry('b', 1700000060000, mule, otc, "2500000000000"))
