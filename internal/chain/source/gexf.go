@@ -68,29 +68,7 @@ var gexfRoles = map[string]gexfRole{
 
 const maxXMLDepth = 32
 
-// tokenLimiter fails a read once the decoder has consumed more than max
-// bytes since the end of the last token it returned, which bounds the
-// memory one token (a giant attribute, text or comment) can take.
-type tokenLimiter struct {
-	r    io.Reader
-	n    int64
-	mark int64
-	max  int64
-}
-
 var errTokenTooLarge = errors.New("XML token too large")
-
-func (t *tokenLimiter) Read(p []byte) (int, error) {
-	if t.n-t.mark > t.max {
-		return 0, errTokenTooLarge
-	}
-	if len(p) > 64<<10 {
-		p = p[:64<<10]
-	}
-	k, err := t.r.Read(p)
-	t.n += int64(k)
-	return k, err
-}
 
 type gexfEdge struct {
 	line                 int64
@@ -105,7 +83,7 @@ type gexfEdge struct {
 }
 
 func (r *run) readGEXF(rd io.Reader) error {
-	tl := &tokenLimiter{r: rd, max: int64(r.l.maxLine())}
+	tl := &markLimiter{r: rd, max: int64(r.l.maxLine()), tooLong: errTokenTooLarge}
 	d := xml.NewDecoder(tl)
 	var (
 		depth      int

@@ -230,3 +230,26 @@ func column(h []string, names ...string) int {
 	}
 	return -1
 }
+
+// markLimiter fails a read with tooLong once more than max bytes were read
+// since mark, which its user moves to where the decoder stands before each
+// token (XML) or value (JSON): it bounds the memory one of them can take.
+type markLimiter struct {
+	r       io.Reader
+	n       int64
+	mark    int64
+	max     int64
+	tooLong error
+}
+
+func (t *markLimiter) Read(p []byte) (int, error) {
+	if t.n-t.mark > t.max {
+		return 0, t.tooLong
+	}
+	if len(p) > 64<<10 {
+		p = p[:64<<10]
+	}
+	k, err := t.r.Read(p)
+	t.n += int64(k)
+	return k, err
+}

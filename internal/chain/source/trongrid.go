@@ -59,28 +59,10 @@ func isTronGrid(h []byte) bool {
 	return strings.Contains(s, `"data"`) && strings.Contains(s, `"transaction_id"`) && strings.Contains(s, `"token_info"`)
 }
 
-// pageLimit fails a read once more than max bytes were read since mark:
-// one page may not hold the whole file in memory beyond the line limit.
-type pageLimit struct {
-	r    io.Reader
-	n    int64
-	mark int64
-	max  int64
-}
-
 var errPageTooLong = errors.New("page too long")
 
-func (p *pageLimit) Read(b []byte) (int, error) {
-	if p.n-p.mark > p.max {
-		return 0, errPageTooLong
-	}
-	n, err := p.r.Read(b)
-	p.n += int64(n)
-	return n, err
-}
-
 func (r *run) readTronGrid(br *bufio.Reader) error {
-	lim := &pageLimit{r: br, max: int64(r.l.maxLine())}
+	lim := &markLimiter{r: br, max: int64(r.l.maxLine()), tooLong: errPageTooLong}
 	dec := json.NewDecoder(lim)
 	seen := map[string]struct{}{}
 	for page := 1; ; page++ {
