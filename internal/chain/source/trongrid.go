@@ -82,7 +82,9 @@ func (r *run) readTronGrid(br *bufio.Reader) error {
 			return nil
 		}
 		if p.Success != nil && !*p.Success || len(p.Error) > 0 && string(p.Error) != "null" {
-			r.problem(0, "page %d: TronGrid answered with an error, not transfers (%s)", page, clip(p.Error))
+			// The error is raw JSON: fold its white space, so it stays
+			// on one line of the report.
+			r.problem(0, "page %d: TronGrid answered with an error, not transfers (%s)", page, strings.Join(strings.Fields(clip(p.Error)), " "))
 			continue
 		}
 		for i := range p.Data {
