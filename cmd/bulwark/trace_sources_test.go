@@ -109,7 +109,8 @@ func TestTraceTronGrid(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := mustRun(t, "trace", "--from", thief, "--graph", path, "--unit", "USDT:6", "--model", "haircut", "--json")
+	// USDT is known: no --unit needed; --asset takes TRON's base58 form.
+	out := mustRun(t, "trace", "--from", thief, "--graph", path, "--asset", usdt, "--model", "haircut", "--json")
 	var rep taint.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
