@@ -452,6 +452,8 @@ func displayUnit(g *graph.Graph, flag string, seeds []taint.Seed) (taint.Unit, e
 				coin = taint.Unit{Name: "LTC", Decimals: 8}
 			case p.Has(address.BCH):
 				coin = taint.Unit{Name: "BCH", Decimals: 8}
+			case p.Has(address.TRX):
+				coin = taint.Unit{Name: "TRX", Decimals: 6}
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 func TestDisplayUnitFromSeed(t *testing.T) {
 	g := graph.NewBuilder().Build()
 	defer g.Close()
+	decimals := map[string]int{"ETH": 18, "BTC": 8, "LTC": 8, "BCH": 8, "TRX": 6}
 	for _, tc := range []struct{ seed, want string }{
 		{"0x47666Fab8bd0Ac7003bce3f5C3585383F09486E2", "ETH"},
 		{"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "BTC"},
@@ -24,13 +25,14 @@ func TestDisplayUnitFromSeed(t *testing.T) {
 		{"ltc1qg42tkwuuxefutzxezdkdel39gfstuap288mfea", "LTC"},
 		{"LNf2JDiuunBz7GMDKFYHN4rq5meXWxiwfb", "LTC"},
 		{"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "BCH"},
+		{"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "TRX"},
 	} {
 		u, err := displayUnit(g, "", []taint.Seed{{Address: tc.seed}})
 		if err != nil || u.Name != tc.want {
 			t.Errorf("%s: unit %+v, %v; want %s", tc.seed, u, err, tc.want)
 		}
-		if tc.want != "ETH" && u.Decimals != 8 {
-			t.Errorf("%s: %d decimals, want 8", tc.seed, u.Decimals)
+		if want := decimals[tc.want]; u.Decimals != want {
+			t.Errorf("%s: %d decimals, want %d", tc.seed, u.Decimals, want)
 		}
 	}
 }

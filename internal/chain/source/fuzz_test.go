@@ -177,6 +177,8 @@ func FuzzEthereumETLTraces(f *testing.F) {
 func FuzzTronGrid(f *testing.F) {
 	f.Add([]byte(`{"data":[{"transaction_id":"` + strings.Repeat("ab", 32) + `","token_info":{"address":"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"},` +
 		`"block_timestamp":1700000000000,"from":"TBXSw8fM4jpQkGc6zZjsVABFpVN7UvXPdV","to":"TD5gsCwxykWsLN9aPrq2TAfNjByuZKYp4E","type":"Transfer","value":"7"}]}`))
+	f.Add([]byte(`{"data":[{"ret":[{"contractRet":"SUCCESS"}],"txID":"` + strings.Repeat("cd", 32) + `","blockNumber":5,"block_timestamp":1700000000000,` +
+		`"raw_data":{"contract":[{"parameter":{"value":{"amount":9,"owner_address":"41` + strings.Repeat("11", 20) + `","to_address":"41` + strings.Repeat("22", 20) + `"}},"type":"TransferContract"}]}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzRead(t, FormatTronGrid, data, false) })
 }
 

@@ -76,3 +76,27 @@ func TestTronGridHostile(t *testing.T) {
 		t.Errorf("problems %q, want page 2 refused as too long", ps)
 	}
 }
+
+// TRX itself, from the transaction history: owner and recipient in TRON's
+// hex form come out in base58.
+func TestTronGridNative(t *testing.T) {
+	const (
+		thief = "TBXSw8fM4jpQkGc6zZjsVABFpVN7UvXPdV" // 41 11…11
+		mule  = "TD5gsCwxykWsLN9aPrq2TAfNjByuZKYp4E" // 41 22…22
+		otc   = "TEdvoHEatmDKvTh3o9vBRB9Vdtbhn4QFhy" // 41 33…33
+	)
+	h := func(c string) string { return strings.Repeat(c, 32) }
+	want := []string{
+		h("c1") + "|56000000|1700000000|" + thief + "|" + mule + "||250000000|-",
+		h("c4") + "|56000030|1700000090|" + mule + "|" + otc + "||249000000|-",
+	}
+	var l Loader
+	s, st := load(t, &l, "testdata/trongrid/trx.json")
+	diff(t, "transfers", s.lines(), want)
+	diff(t, "problems", problems(st), []string{
+		`testdata/trongrid/trx.json: page 1 entry 5: to_address "41zz" is not a TRON address`,
+	})
+	if got, want := skipped(st), "duplicate=2 failed-transaction=1 not-a-transfer=1"; got != want {
+		t.Errorf("skipped %s, want %s", got, want)
+	}
+}
