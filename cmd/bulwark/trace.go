@@ -44,7 +44,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "trace", "--from ADDR|TX… (--graph PATH… | --rpc URL) [flags]")
 	var from, graphs listFlag
 	fs.Var(&from, "from", "theft address or transaction hash (repeatable, comma-separated)")
-	fs.Var(&graphs, "graph", "graph snapshot, or a source file or directory: ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid TRC-20 JSON, ground-truth CSV, GEXF (repeatable)")
+	fs.Var(&graphs, "graph", "graph snapshot, or a source file or directory: ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid JSON, ground-truth CSV, GEXF (repeatable)")
 	rpcURL := fs.String("rpc", "", "node JSON-RPC URL to load the graph from (with --chain, --from-block, --to-block)")
 	chain := fs.String("chain", "eth", "chain of --rpc: eth (and EVM chains) or btc")
 	fromBlock := fs.Uint64("from-block", 0, "first block to load over --rpc")

@@ -80,7 +80,7 @@ func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error
 		}
 		switch f {
 		case FormatUnknown:
-			return st, fmt.Errorf("source: %s: not in a known format (ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid TRC-20 JSON, ground-truth CSV, GEXF)", path)
+			return st, fmt.Errorf("source: %s: not in a known format (ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid JSON, ground-truth CSV, GEXF)", path)
 		case FormatAddressList:
 			return st, fmt.Errorf("source: %s: an address list, not transfers (read it with ReadAddressList)", path)
 		}

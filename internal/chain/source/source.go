@@ -19,8 +19,8 @@
 //     lists that come with it (ReadAddressList).
 //   - GEXF 1.2 as NetworkX writes it (gexf.go): exact integer weights, no
 //     times unless edge attributes carry them.
-//   - TronGrid TRC-20 history pages (trongrid.go): USDT and other TRC-20
-//     transfers on TRON, addresses in base58.
+//   - TronGrid account histories (trongrid.go): TRX, and USDT and other
+//     TRC-20 tokens, on TRON; addresses in base58.
 //
 // Load takes a file or a directory (recursively), detects each file's format
 // from its content and name, reads gzip transparently and reports what it did
@@ -80,7 +80,7 @@ const (
 	FormatGroundTruth       Format = "ground-truth"
 	FormatAddressList       Format = "address list"
 	FormatGEXF              Format = "gexf"
-	FormatTronGrid          Format = "trongrid trc20"
+	FormatTronGrid          Format = "trongrid"
 )
 
 // Reasons for skipped rows, the keys of Stats.Skipped. Skipped rows are valid
@@ -94,7 +94,7 @@ const (
 	SkipNoBlockTime      = "no-block-timestamp"  // token transfer in a block of unknown time
 	SkipNoValueMoved     = "no-value-moved"      // delegatecall, callcode, staticcall traces
 	SkipIssuance         = "issuance"            // reward, genesis and DAO-fork traces
-	SkipNotTransfer      = "not-a-transfer"      // TRC-20 Approval entries
+	SkipNotTransfer      = "not-a-transfer"      // TRC-20 approvals, TRON contract calls other than TRX transfers
 	SkipDuplicate        = "duplicate"           // a TronGrid entry already read (both parties' histories)
 )
 

@@ -149,7 +149,8 @@ func (r *run) readTronGrid(br *bufio.Reader) error {
 	}
 }
 
-// tronTransfer checks one entry; false: it was reported bad or skipped.
+// tronTransfer checks one entry of the TRC-20 history; false: it was
+// reported bad or skipped.
 func (r *run) tronTransfer(page, n int, e *tronEntry) (graph.Transfer, bool) {
 	var tr graph.Transfer
 	bad := func(format string, args ...any) (graph.Transfer, bool) {
