@@ -212,8 +212,6 @@ func printTrace(e *env, rep *taint.Report) {
 	}
 }
 
-// loadGraph opens a snapshot, reads source files, or reads blocks from a
-// node. Labels the sources carry (ground-truth CSV) are kept in the graph.
 // rpcSource is a node to load the graph from; url "" means none.
 type rpcSource struct {
 	url, chain string
@@ -222,6 +220,8 @@ type rpcSource struct {
 	internal   bool   // Ethereum: internal transfers too
 }
 
+// loadGraph opens a snapshot, reads source files, or reads blocks from a
+// node. Labels the sources carry (ground-truth CSV) are kept in the graph.
 func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*graph.Graph, error) {
 	if len(paths) == 1 {
 		if head, err := readHead(paths[0], 8); err == nil && graph.IsSnapshot(head) {

@@ -428,21 +428,14 @@ func (st *state) putIndicatorID(b []byte, ind uint32) {
 	u := &st.ind(ind).uuid
 	b = b[:indicatorIDLen]
 	copy(b, "indicator--")
-	put := func(at int, bytes []byte) {
-		for i, c := range bytes {
-			binary.LittleEndian.PutUint16(b[at+2*i:], hexPairs[c])
-		}
+	for i, c := range u {
+		binary.LittleEndian.PutUint16(b[uuidPos[i]:], hexPairs[c])
 	}
-	// The UUID's groups are 4, 2, 2, 2 and 6 bytes, with a dash between.
-	put(11, u[0:4])
-	put(20, u[4:6])
-	put(25, u[6:8])
-	put(30, u[8:10])
-	put(35, u[10:16])
 	b[19], b[24], b[29], b[34] = '-', '-', '-', '-'
 }
 
-// uuidPos is where byte i of a UUID goes in indicator--<UUID>.
+// uuidPos is where byte i of a UUID goes in indicator--<UUID>: the groups
+// are 4, 2, 2, 2 and 6 bytes, with a dash between.
 var uuidPos = [16]int{11, 13, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37, 39, 41, 43, 45}
 
 // hexPairs holds the two lower-case hex digits of every byte value, first

@@ -273,9 +273,8 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	sc.tags, sc.refs, sc.hit = grow(sc.tags, n), grow(sc.refs, n), growBool(sc.hit, n)
 	st.addrs.findBatch(sc.keys, sc.tags, sc.refs, sc.hit, &sc.sink)
 	// Listed addresses go on to their listing and indicator: touch both for
-	// the whole batch first, so these cache misses overlap too.
-	// Each pass is a short loop, so that many of its misses are under way
-	// at once.
+	// the whole batch first, each pass a short loop of its own, so that
+	// many of its misses are under way at once.
 	x := sc.sink
 	for k := range sc.which {
 		sc.tags[k] = noRef // tags are spent: reuse for the listing, then the indicator
@@ -287,8 +286,8 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	}
 	for k := range sc.which {
 		if sc.tags[k] != noRef {
-			// A listing spans two cache lines more often than not:
-			// touch both ends.
+			// Half the listings (48 bytes) span two cache lines: touch
+			// both ends.
 			l := st.listing(sc.tags[k])
 			x ^= uint64(l.modified) ^ uint64(l.grade)
 		}
@@ -299,7 +298,7 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 		}
 	}
 	for k := range sc.which {
-		if sc.hit[k] && sc.tags[k] != noRef {
+		if sc.tags[k] != noRef {
 			r := st.ind(sc.tags[k])
 			x ^= uint64(r.uuid[0])
 			if r.attributed {

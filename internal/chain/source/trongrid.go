@@ -149,67 +149,102 @@ func (r *run) readTronGrid(br *bufio.Reader) error {
 	}
 }
 
-// tronTransfer checks one entry of the TRC-20 history; false: it was
-// reported bad or skipped.
-func (r *run) tronTransfer(page, n int, e *tronEntry) (graph.Transfer, bool) {
-	var tr graph.Transfer
-	bad := func(format string, args ...any) (graph.Transfer, bool) {
-		r.bad(0, "page %d entry %d: %s", page, n, fmt.Sprintf(format, args...))
-		return tr, false
-	}
-	if e.Type != "Transfer" {
-		if e.Type == "Approval" {
-			r.skip(SkipNotTransfer)
-			return tr, false
-		}
-		return bad("type %q is neither Transfer nor Approval", clip([]byte(e.Type)))
-	}
+// tronAt is an entry of a TronGrid file, for the checks and reports that
+// both kinds of entry share.
+type tronAt struct {
+	r       *run
+	page, n int
+}
+
+func (at tronAt) bad(format string, args ...any) {
+	at.r.bad(0, "page %d entry %d: %s", at.page, at.n, fmt.Sprintf(format, args...))
+}
+
+// id checks a transaction id, 64 hex digits, and returns it in lower case.
+func (at tronAt) id(field, s string) (string, bool) {
 	var last string
-	tx, ok := hexString([]byte(e.TransactionID), 0, &last)
-	if len(e.TransactionID) != 64 || !ok {
-		return bad("transaction_id %q is not a transaction id", clip([]byte(e.TransactionID)))
+	tx, ok := hexString([]byte(s), 0, &last)
+	if len(s) != 64 || !ok {
+		at.bad("%s %q is not a transaction id", field, clip([]byte(s)))
+		return "", false
 	}
-	if tr.From, ok = r.tronAddress(page, n, "from", e.From); !ok {
-		return tr, false
+	return tx, true
+}
+
+// address is TRON address s (base58 or 41-hex) in canonical form.
+func (at tronAt) address(field, s string) (string, bool) {
+	a, err := address.ParseFor(address.TRX, s)
+	if err != nil {
+		at.bad("%s %q is not a TRON address", field, clip([]byte(s)))
+		return "", false
 	}
-	if tr.To, ok = r.tronAddress(page, n, "to", e.To); !ok {
-		return tr, false
-	}
-	if tr.Asset, ok = r.tronAddress(page, n, "token_info.address", e.TokenInfo.Address); !ok {
-		return tr, false
-	}
-	ms, ok := parseUint(e.BlockTimestamp)
+	return a.Canonical, true
+}
+
+// time reads a block timestamp in milliseconds as Unix seconds.
+func (at tronAt) time(ts json.RawMessage) (int64, bool) {
+	ms, ok := parseUint(ts)
 	if !ok || ms/1000 > maxUnix {
-		return bad("block_timestamp %s is not a time in milliseconds", clip(e.BlockTimestamp))
+		at.bad("block_timestamp %s is not a time in milliseconds", clip(ts))
+		return 0, false
 	}
-	// The value is a decimal string; a bare number is accepted too.
-	v := e.Value
+	return int64(ms / 1000), true
+}
+
+// amount reads a value given as a decimal string or a bare number.
+func (at tronAt) amount(field string, v json.RawMessage) (graph.Amount, bool) {
 	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 		v = v[1 : len(v)-1]
 	}
-	amt, err := r.l.amount(v)
+	amt, err := at.r.l.amount(v)
 	if err != nil {
-		return bad("value: %v", err)
+		at.bad("%s: %v", field, err)
+		return amt, false
 	}
-	tr.Tx, tr.Time, tr.Amount = tx, int64(ms/1000), amt
-	return tr, true
+	return amt, true
+}
+
+// tronTransfer checks one entry of the TRC-20 history; false: it was
+// reported bad or skipped.
+func (r *run) tronTransfer(page, n int, e *tronEntry) (tr graph.Transfer, ok bool) {
+	at := tronAt{r, page, n}
+	if e.Type != "Transfer" {
+		if e.Type == "Approval" {
+			r.skip(SkipNotTransfer)
+		} else {
+			at.bad("type %q is neither Transfer nor Approval", clip([]byte(e.Type)))
+		}
+		return tr, false
+	}
+	if tr.Tx, ok = at.id("transaction_id", e.TransactionID); !ok {
+		return tr, false
+	}
+	if tr.From, ok = at.address("from", e.From); !ok {
+		return tr, false
+	}
+	if tr.To, ok = at.address("to", e.To); !ok {
+		return tr, false
+	}
+	if tr.Asset, ok = at.address("token_info.address", e.TokenInfo.Address); !ok {
+		return tr, false
+	}
+	if tr.Time, ok = at.time(e.BlockTimestamp); !ok {
+		return tr, false
+	}
+	tr.Amount, ok = at.amount("value", e.Value)
+	return tr, ok
 }
 
 // tronNative checks one entry of the transaction history; false: it was
 // reported bad or skipped.
-func (r *run) tronNative(page, n int, e *tronEntry) (graph.Transfer, bool) {
-	var tr graph.Transfer
-	bad := func(format string, args ...any) (graph.Transfer, bool) {
-		r.bad(0, "page %d entry %d: %s", page, n, fmt.Sprintf(format, args...))
+func (r *run) tronNative(page, n int, e *tronEntry) (tr graph.Transfer, ok bool) {
+	at := tronAt{r, page, n}
+	if tr.Tx, ok = at.id("txID", e.TxID); !ok {
 		return tr, false
 	}
-	var last string
-	tx, ok := hexString([]byte(e.TxID), 0, &last)
-	if len(e.TxID) != 64 || !ok {
-		return bad("txID %q is not a transaction id", clip([]byte(e.TxID)))
-	}
 	if len(e.RawData.Contract) != 1 {
-		return bad("%d contracts, a TRON transaction has one", len(e.RawData.Contract))
+		at.bad("%d contracts, a TRON transaction has one", len(e.RawData.Contract))
+		return tr, false
 	}
 	c := &e.RawData.Contract[0]
 	if c.Type != "TransferContract" {
@@ -221,35 +256,19 @@ func (r *run) tronNative(page, n int, e *tronEntry) (graph.Transfer, bool) {
 		return tr, false
 	}
 	v := &c.Parameter.Value
-	if tr.From, ok = r.tronAddress(page, n, "owner_address", v.OwnerAddress); !ok {
+	if tr.From, ok = at.address("owner_address", v.OwnerAddress); !ok {
 		return tr, false
 	}
-	if tr.To, ok = r.tronAddress(page, n, "to_address", v.ToAddress); !ok {
+	if tr.To, ok = at.address("to_address", v.ToAddress); !ok {
 		return tr, false
 	}
-	ms, ok := parseUint(e.BlockTimestamp)
-	if !ok || ms/1000 > maxUnix {
-		return bad("block_timestamp %s is not a time in milliseconds", clip(e.BlockTimestamp))
+	if tr.Time, ok = at.time(e.BlockTimestamp); !ok {
+		return tr, false
 	}
-	block, ok := parseUint(e.BlockNumber)
-	if !ok {
-		return bad("blockNumber %s is not a block number", clip(e.BlockNumber))
+	if tr.Block, ok = parseUint(e.BlockNumber); !ok {
+		at.bad("blockNumber %s is not a block number", clip(e.BlockNumber))
+		return tr, false
 	}
-	amt, err := r.l.amount(v.Amount)
-	if err != nil {
-		return bad("amount: %v", err)
-	}
-	tr.Tx, tr.Block, tr.Time, tr.Amount = tx, block, int64(ms/1000), amt
-	return tr, true
-}
-
-// tronAddress is TRON address s (base58 or 41-hex) in canonical form;
-// false: the entry was reported bad.
-func (r *run) tronAddress(page, n int, field, s string) (string, bool) {
-	a, err := address.ParseFor(address.TRX, s)
-	if err != nil {
-		r.bad(0, "page %d entry %d: %s %q is not a TRON address", page, n, field, clip([]byte(s)))
-		return "", false
-	}
-	return a.Canonical, true
+	tr.Amount, ok = at.amount("amount", v.Amount)
+	return tr, ok
 }

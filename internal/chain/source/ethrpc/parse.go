@@ -338,11 +338,19 @@ func internalTransfers(out []valueTx, index uint64, tx string, root *rpcFrame, f
 	if root.Error != "" {
 		return out, 0, nil // the whole transaction reverted
 	}
-	var walk func(f *rpcFrame, path string) error
-	walk = func(f *rpcFrame, path string) error {
+	var path []int // of the frame being read, for messages only
+	where := func() string {
+		var b strings.Builder
+		for _, i := range path {
+			fmt.Fprintf(&b, "/%d", i)
+		}
+		return b.String()
+	}
+	var walk func(f *rpcFrame) error
+	walk = func(f *rpcFrame) error {
 		for i := range f.Calls {
 			c := &f.Calls[i]
-			at := path + "/" + fmt.Sprint(i)
+			path = append(path, i)
 			if *frames++; *frames > maxFrames {
 				return fmt.Errorf("more than %d call frames in the block", maxFrames)
 			}
@@ -350,6 +358,7 @@ func internalTransfers(out []valueTx, index uint64, tx string, root *rpcFrame, f
 				if c.Value != "" && c.Value != "0x0" {
 					failed++
 				}
+				path = path[:len(path)-1]
 				continue
 			}
 			switch strings.ToUpper(c.Type) {
@@ -357,30 +366,31 @@ func internalTransfers(out []valueTx, index uint64, tx string, root *rpcFrame, f
 				if c.Value != "" {
 					amt, err := parseValue(c.Value)
 					if err != nil {
-						return fmt.Errorf("frame %s: value: %w", at, err)
+						return fmt.Errorf("frame %s: value: %w", where(), err)
 					}
 					if !amt.IsZero() {
 						vt := valueTx{index: index, hash: tx, amount: amt, internal: true}
 						if vt.from, err = parseAddress(c.From); err != nil {
-							return fmt.Errorf("frame %s: from: %w", at, err)
+							return fmt.Errorf("frame %s: from: %w", where(), err)
 						}
 						if vt.to, err = parseAddress(c.To); err != nil {
-							return fmt.Errorf("frame %s: to: %w", at, err)
+							return fmt.Errorf("frame %s: to: %w", where(), err)
 						}
 						out = append(out, vt)
 					}
 				}
 			case "DELEGATECALL", "CALLCODE", "STATICCALL":
 			default:
-				return fmt.Errorf("frame %s: type %q is no EVM call", at, clip(c.Type, 20))
+				return fmt.Errorf("frame %s: type %q is no EVM call", where(), clip(c.Type, 20))
 			}
-			if err := walk(c, at); err != nil {
+			if err := walk(c); err != nil {
 				return err
 			}
+			path = path[:len(path)-1]
 		}
 		return nil
 	}
-	err := walk(root, "")
+	err := walk(root)
 	return out, failed, err
 }
 
