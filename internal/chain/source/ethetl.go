@@ -110,15 +110,11 @@ func (r *run) readEthTransactions(cr *csvReader, h []string, timesOnly bool) err
 	}
 	var lastHash string
 	for {
-		f, ok, err := r.record(cr)
+		row, ok, err := r.nextEthRow(cr, c)
 		if !ok {
 			return err
 		}
-		line := cr.start
-		block, t, ok := r.ethRow(f, c, line)
-		if !ok {
-			continue
-		}
+		f, line, block, t := row.f, row.line, row.block, row.t
 		if c.ts >= 0 {
 			r.l.times.add(block, t)
 		}
@@ -161,15 +157,11 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 	c.hash = column(h, "transaction_hash")
 	var lastHash string
 	for {
-		f, ok, err := r.record(cr)
+		row, ok, err := r.nextEthRow(cr, c)
 		if !ok {
 			return err
 		}
-		line := cr.start
-		block, t, ok := r.ethRow(f, c, line)
-		if !ok {
-			continue
-		}
+		f, line, block, t := row.f, row.line, row.block, row.t
 		tr, ok := r.ethTransfer(f, c, line, "transaction_hash", &lastHash)
 		if !ok {
 			continue
@@ -186,25 +178,41 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 	}
 }
 
-// ethRow checks a row's field count and reads its block number and, when
-// the file has the column, its timestamp (0 otherwise). false: the row was
-// reported bad.
-func (r *run) ethRow(f [][]byte, c ethCols, line int64) (block uint64, t int64, ok bool) {
-	if len(f) != c.n {
-		r.bad(line, "%d fields, header has %d", len(f), c.n)
-		return 0, 0, false
-	}
-	if block, ok = parseUint(f[c.block]); !ok {
-		r.bad(line, "block_number %q is not a block number", clip(f[c.block]))
-		return 0, 0, false
-	}
-	if c.ts >= 0 {
-		if t, ok = parseTime(f[c.ts]); !ok {
-			r.bad(line, "block_timestamp %q is not a time", clip(f[c.ts]))
-			return 0, 0, false
+// ethRow is a row of an ethereum-etl table with the right field count and
+// a good block number and (when the file has the column) timestamp; t is 0
+// without one.
+type ethRow struct {
+	f     [][]byte
+	line  int64
+	block uint64
+	t     int64
+}
+
+// nextEthRow reads rows until one is an ethRow, reporting the others as
+// bad; false at the end of input or on a read error.
+func (r *run) nextEthRow(cr *csvReader, c ethCols) (ethRow, bool, error) {
+	for {
+		f, ok, err := r.record(cr)
+		if !ok {
+			return ethRow{}, false, err
 		}
+		row := ethRow{f: f, line: cr.start}
+		if len(f) != c.n {
+			r.bad(row.line, "%d fields, header has %d", len(f), c.n)
+			continue
+		}
+		if row.block, ok = parseUint(f[c.block]); !ok {
+			r.bad(row.line, "block_number %q is not a block number", clip(f[c.block]))
+			continue
+		}
+		if c.ts >= 0 {
+			if row.t, ok = parseTime(f[c.ts]); !ok {
+				r.bad(row.line, "block_timestamp %q is not a time", clip(f[c.ts]))
+				continue
+			}
+		}
+		return row, true, nil
 	}
-	return block, t, true
 }
 
 // ethTransfer reads the columns the ethereum-etl tables share: value,
@@ -272,15 +280,11 @@ func (r *run) readEthTraces(cr *csvReader, h []string) error {
 	}
 	var lastHash string
 	for {
-		f, ok, err := r.record(cr)
+		row, ok, err := r.nextEthRow(cr, c)
 		if !ok {
 			return err
 		}
-		line := cr.start
-		block, t, ok := r.ethRow(f, c, line)
-		if !ok {
-			continue
-		}
+		f, line, block, t := row.f, row.line, row.block, row.t
 		switch string(f[typ]) {
 		case "call":
 			// Only a plain call moves value from caller to callee.
