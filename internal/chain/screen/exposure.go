@@ -314,7 +314,7 @@ func (e *Exposure) sources(ctx context.Context, p *precomp) error {
 		}
 		for lid := start; lid < min(start+listChunk, n); lid++ {
 			l := st.listing(lid)
-			if !l.live || (l.grade < gHigh && !st.ind(l.ind).attributed) {
+			if !l.live || (l.grade < gHigh && !l.attributed) {
 				continue
 			}
 			for _, ref := range st.refs(l) {

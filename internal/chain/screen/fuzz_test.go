@@ -65,7 +65,7 @@ func FuzzIndicatorID(f *testing.F) {
 	f.Add("indicator--00000000-0000-0000-0000-00000000000G")
 	f.Fuzz(func(t *testing.T, id string) {
 		st := newState(0)
-		ind := st.newInd(id)
+		ind, _ := st.newInd(id, 0)
 		if got := st.indicatorID(ind); got != id {
 			t.Fatalf("%q came back as %q", id, got)
 		}

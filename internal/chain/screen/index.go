@@ -280,27 +280,37 @@ const (
 )
 
 // listing is one indicator as one collection holds it (its latest version
-// there), with what the access decision and the evidence need.
+// there), with what the access decision and the evidence need. It fills
+// one cache line exactly (the chunks are page-aligned), so that a listed
+// address costs three trips to memory: slot, record, listing. Hence the
+// indicator's UUID and attribution are copied into each of its listings
+// rather than read from the indicator.
 type listing struct {
-	modified  int64  // version, Unix µs
-	ind       uint32 // indicator number
-	next      uint32 // the indicator's next listing (another collection) + 1
-	name      uint32 // interned
-	labels    uint32 // interned set
-	createdBy uint32 // interned identity id
-	recips    uint32 // interned set of TLP:RED recipients
-	addrOff   uint32 // chunk<<16 | offset into addrRefs
+	uuid      [16]byte // the indicator's, zero for an odd id
+	modified  int64    // version, Unix µs
+	ind       uint32   // indicator number
+	next      uint32   // the indicator's next listing (another collection) + 1
+	name      uint32   // interned
+	labels    uint32   // interned set
+	createdBy uint32   // interned identity id
+	recips    uint32   // interned set of TLP:RED recipients
+	addrOff   uint32   // chunk<<16 | offset into addrRefs
 	naddr     uint32
 	coll      uint16
 	tlp       stix.TLP // from the object's markings; TLPNone when unmarked
 	grade     uint8    // risk rank from the labels alone
 	live      bool     // not revoked, and lists at least one wallet
+	// attributed: some live attribution relationship starts at the
+	// indicator.
+	attributed bool
 }
 
+// A listing must stay one cache line: this fails to compile otherwise.
+var _ [0]struct{} = [unsafe.Sizeof(listing{}) - 64]struct{}{}
+
+// indRec is an indicator; it always has at least one listing.
 type indRec struct {
-	uuid       [16]byte
-	first      uint32 // first listing + 1
-	attributed bool   // some live attribution relationship starts here
+	first uint32 // first listing + 1
 }
 
 var (
@@ -363,7 +373,7 @@ func newState(hint int) *state {
 
 func (st *state) listing(id uint32) *listing { return &st.lists[id/listChunk][id%listChunk] }
 func (st *state) ind(id uint32) *indRec      { return &st.inds[id/indChunk][id%indChunk] }
-func (st *state) uuidOf(id uint32) *[16]byte { return &st.ind(id).uuid }
+func (st *state) uuidOf(id uint32) *[16]byte { return &st.listing(st.ind(id).first - 1).uuid }
 
 func (st *state) refs(l *listing) []uint32 {
 	if l.naddr == 0 {
@@ -415,38 +425,45 @@ func (st *state) indicatorID(ind uint32) string {
 		return s
 	}
 	var b [indicatorIDLen]byte
-	st.putIndicatorID(b[:], ind)
+	putIndicatorID(b[:], st.uuidOf(ind))
 	return string(b[:])
 }
 
 // indicatorIDLen is the length of indicator--<UUID>.
 const indicatorIDLen = 11 + 36
 
-// putIndicatorID writes the id of indicator ind (not an odd one) into
-// b[:indicatorIDLen].
-func (st *state) putIndicatorID(b []byte, ind uint32) {
-	u := &st.ind(ind).uuid
+// putIndicatorID writes indicator--<u> into b[:indicatorIDLen], four
+// bytes of the UUID at a time.
+func putIndicatorID(b []byte, u *[16]byte) {
 	b = b[:indicatorIDLen]
 	copy(b, "indicator--")
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(b[uuidPos[i]:], hexPairs[c])
-	}
+	le := binary.LittleEndian
+	le.PutUint64(b[11:], hex4(le.Uint32(u[0:])))
+	h := hex4(le.Uint32(u[4:]))
+	le.PutUint32(b[20:], uint32(h))
+	le.PutUint32(b[25:], uint32(h>>32))
+	h = hex4(le.Uint32(u[8:]))
+	le.PutUint32(b[30:], uint32(h))
+	le.PutUint32(b[35:], uint32(h>>32))
+	le.PutUint64(b[39:], hex4(le.Uint32(u[12:])))
 	b[19], b[24], b[29], b[34] = '-', '-', '-', '-'
+}
+
+// hex4 spells the 4 bytes of w (first byte in the low bits) as 8
+// lower-case hex digits, first digit in the low byte.
+func hex4(w uint32) uint64 {
+	const ones = 0x0101010101010101
+	x := uint64(w)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff // byte i alone in 16-bit lane i
+	n := (x>>4)&0x000f000f000f000f | (x&0x000f000f000f000f)<<8
+	letters := (n + 6*ones) >> 4 & ones // 1 in each byte holding 10..15
+	return n + '0'*ones + letters*('a'-'0'-10)
 }
 
 // uuidPos is where byte i of a UUID goes in indicator--<UUID>: the groups
 // are 4, 2, 2, 2 and 6 bytes, with a dash between.
 var uuidPos = [16]int{11, 13, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37, 39, 41, 43, 45}
-
-// hexPairs holds the two lower-case hex digits of every byte value, first
-// digit in the low byte.
-var hexPairs = func() (t [256]uint16) {
-	const digits = "0123456789abcdef"
-	for i := range t {
-		t[i] = uint16(digits[i>>4]) | uint16(digits[i&15])<<8
-	}
-	return t
-}()
 
 // parseIndicatorID reads indicator--<lower-case UUID>; other spellings are
 // kept by name (odd).
@@ -800,17 +817,18 @@ func (st *state) applyRel(ch *change) bool {
 	return true
 }
 
-// setAttributed records on an indicator whether it is attributed; a change
-// can turn its addresses into exposure sources.
+// setAttributed records on an indicator's listings whether it is
+// attributed; a change can turn its addresses into exposure sources.
 func (st *state) setAttributed(id string, on bool) {
 	ind, ok := st.findInd(id)
 	if !ok {
 		return
 	}
-	r := st.ind(ind)
-	if r.attributed != on {
-		r.attributed = on
-		st.srcGen++
+	for p := st.ind(ind).first; p != 0; p = st.listing(p - 1).next {
+		if l := st.listing(p - 1); l.attributed != on {
+			l.attributed = on
+			st.srcGen++
+		}
 	}
 }
 
@@ -822,22 +840,26 @@ func (st *state) findInd(id string) (uint32, bool) {
 	return ind, ok
 }
 
-func (st *state) newInd(id string) uint32 {
+// newInd adds indicator id with its first listing, in collection coll.
+func (st *state) newInd(id string, coll uint16) (uint32, uint32) {
 	if st.nind%indChunk == 0 && int(st.nind/indChunk) == len(st.inds) {
 		st.inds = append(st.inds, huge.Slice[indRec](indChunk))
 	}
 	ind := st.nind
 	st.nind++
-	r := st.ind(ind)
+	lid := st.newListing()
+	l := st.listing(lid)
+	l.ind, l.coll = ind, coll
+	l.attributed = len(st.attrs[id]) > 0
+	st.ind(ind).first = lid + 1
 	if u, ok := parseIndicatorID(id); ok {
-		r.uuid = u
+		l.uuid = u
 		st.ids.insert(&u, ind, st.uuidOf)
 	} else {
 		st.odd[id] = ind
 		st.oddID[ind] = id
 	}
-	r.attributed = len(st.attrs[id]) > 0
-	return ind
+	return ind, lid
 }
 
 func (st *state) newListing() uint32 {
@@ -850,19 +872,22 @@ func (st *state) newListing() uint32 {
 }
 
 func (st *state) applyIndicator(ch *change) bool {
-	ind, ok := st.findInd(ch.id)
-	if !ok {
-		ind = st.newInd(ch.id)
-	}
 	var lid uint32
 	var l *listing
-	for p := st.ind(ind).first; p != 0; p = st.listing(p - 1).next {
-		if x := st.listing(p - 1); x.coll == ch.vis.coll {
-			lid, l = p-1, x
-			break
+	fresh := false // l was just made
+	ind, ok := st.findInd(ch.id)
+	if ok {
+		for p := st.ind(ind).first; p != 0; p = st.listing(p - 1).next {
+			if x := st.listing(p - 1); x.coll == ch.vis.coll {
+				lid, l = p-1, x
+				break
+			}
 		}
+	} else {
+		ind, lid = st.newInd(ch.id, ch.vis.coll)
+		l, fresh = st.listing(lid), true
 	}
-	if l != nil && l.modified >= ch.modified {
+	if !fresh && l != nil && l.modified >= ch.modified {
 		return false // this version or a newer one is already in
 	}
 	if ch.revoked || len(ch.keys) == 0 {
@@ -873,15 +898,19 @@ func (st *state) applyIndicator(ch *change) bool {
 	}
 	var old []uint32
 	wasSource := false
-	if l == nil {
+	switch {
+	case l == nil:
+		// Another collection's copy of a known indicator.
+		r := st.ind(ind)
+		first := st.listing(r.first - 1)
 		lid = st.newListing()
 		l = st.listing(lid)
-		r := st.ind(ind)
 		l.ind, l.coll, l.next = ind, ch.vis.coll, r.first
+		l.uuid, l.attributed = first.uuid, first.attributed
 		r.first = lid + 1
-	} else {
+	case !fresh:
 		old = st.refs(l)
-		wasSource = l.live && (l.grade >= gHigh || st.ind(ind).attributed)
+		wasSource = l.live && (l.grade >= gHigh || l.attributed)
 	}
 	// Resolve the new keys to records, creating the missing ones.
 	refs := make([]uint32, 0, len(ch.keys))
@@ -914,7 +943,7 @@ func (st *state) applyIndicator(ch *change) bool {
 	l.live = len(refs) > 0
 	st.refLive -= int(l.naddr)
 	l.addrOff, l.naddr = st.storeRefs(refs)
-	isSource := l.live && (l.grade >= gHigh || st.ind(ind).attributed)
+	isSource := l.live && (l.grade >= gHigh || l.attributed)
 	if isSource || wasSource {
 		st.srcGen++
 	}
