@@ -21,7 +21,8 @@ import (
 //     single key. A miss usually costs one cache line.
 //   - records live in 4 MiB chunks of bytes that never move: a record is the
 //     key's postings word (4 bytes, little-endian), the key's length (1 byte)
-//     and the key. A hit costs the slot, the record and the listing.
+//     and the key, placed within one cache line. A hit costs the slot, the
+//     record and the listing.
 //   - the postings word is 0 for no listing, 1<<31|id for a single listing,
 //     and otherwise the reference of a list in the posts arena (a count, then
 //     that many listing ids).
@@ -127,12 +128,10 @@ func (t *addrTable) findBatch(keys [][]byte, tags, refs []uint32, found []bool, 
 			}
 		}
 	}
-	// The candidate records, again in a loop of their own. An EVM record
-	// is 26 bytes, so two in five span two cache lines: touch both ends.
+	// The candidate records, again in a loop of their own.
 	for i := range keys {
 		if found[i] {
-			c, off := t.recs[refs[i]>>recChunkBits], refs[i]&(recChunkSize-1)
-			x ^= uint64(c[off]) ^ uint64(c[min(off+25, recChunkSize-1)])
+			x ^= uint64(t.recs[refs[i]>>recChunkBits][refs[i]&(recChunkSize-1)])
 		}
 	}
 	for i, k := range keys {
@@ -205,6 +204,11 @@ func (t *addrTable) grown(extra int) ([]uint64, uint) {
 // record references are used up.
 func (t *addrTable) insert(key []byte) (uint32, bool) {
 	need := 5 + len(key)
+	// A record that fits a cache line starts where it does not cross one
+	// (chunks are page-aligned), so that a hit reads one line, not two.
+	if end := t.recUsed + need - 1; need <= 64 && t.recUsed/64 != end/64 {
+		t.recUsed = end &^ 63
+	}
 	if len(t.recs) == 0 || t.recUsed+need > recChunkSize {
 		if len(t.recs) >= 1<<(32-recChunkBits) {
 			return 0, false
