@@ -219,7 +219,7 @@ type scratch struct {
 	idText  []byte
 }
 
-const slabReasons = 64
+const slabReasons = 256
 
 // newReasons returns n zero reasons whose capacity ends at n, so an append
 // by the caller copies rather than overwriting a neighbour's.
@@ -294,12 +294,43 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	}
 	sc.sink = x
 	for k, i := range sc.which {
-		ref := uint32(noRef)
-		if sc.hit[k] {
-			ref = sc.refs[k]
+		res := &out[i]
+		switch {
+		case !sc.hit[k]:
+			if needsLower(st, sc.keys[k], res.Canonical) {
+				st.directRef(v, res, sc, sc.keys[k], noRef)
+			}
+		case sc.tags[k] != noRef && !needsLower(st, sc.keys[k], res.Canonical):
+			// The common hit, one listing under this exact spelling, is
+			// directRef without its bookkeeping for many.
+			l := st.listing(sc.tags[k])
+			if !l.live {
+				continue
+			}
+			eff, ok := v.sees(l.coll, l.tlp, st.strs[l.createdBy], st.sets[l.recips])
+			if !ok {
+				continue
+			}
+			res.Reasons = sc.newReasons(1)
+			g := st.fillReason(v, sc, &res.Reasons[0], l, eff, false)
+			if rankOf(gradeName[g]) > rankOf(res.Risk) {
+				res.Risk = gradeName[g]
+			}
+			res.TLP = eff.String()
+		default:
+			st.directRef(v, res, sc, sc.keys[k], sc.refs[k])
 		}
-		st.directRef(v, &out[i], sc, sc.keys[k], ref)
 	}
+}
+
+// needsLower reports whether screening the address of key (canonical)
+// also looks it up lower-cased: some sources lower-case every address,
+// which breaks base58 (the OFAC entity map in wide use does). A
+// case-insensitive match is still evidence, and two valid base58
+// addresses differing only in case do not occur in practice. EVM keys are
+// lower case already.
+func needsLower(st *state, key []byte, canonical string) bool {
+	return len(key) > 0 && key[0] != 0 && len(st.lower) > 0 && hasUpper(canonical)
 }
 
 const noRef = ^uint32(0)
@@ -343,12 +374,7 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 	if ref != noRef {
 		st.collect(v, sc, ref, false)
 	}
-	// Some sources lower-case every address, which breaks base58 (the
-	// OFAC entity map in wide use does). A case-insensitive match is still
-	// evidence, and two valid base58 addresses differing only in case do
-	// not occur in practice; the reason says so. (EVM keys are lower case
-	// already.)
-	if len(key) > 0 && key[0] != 0 && len(st.lower) > 0 && hasUpper(res.Canonical) {
+	if needsLower(st, key, res.Canonical) {
 		sc.key = appendLower(sc.key[:0], res.Canonical)
 		if _, maybe := st.lower[string(sc.key)]; maybe {
 			if ref, ok := st.addrs.find(sc.key); ok {
@@ -362,28 +388,7 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 	worst, grade := stix.TLPNone, gNone
 	res.Reasons = sc.newReasons(len(sc.found))
 	for k, f := range sc.found {
-		l := st.listing(f.lid)
-		id := sc.indicatorID(st, l)
-		// Filled in place: built on the stack and copied, a reason's
-		// 16-byte moves read back fields just stored 8 bytes at a time,
-		// which the processor cannot forward (a third of a hit's time).
-		r := &res.Reasons[k]
-		r.Indicator, r.Name, r.TLP = id, st.strs[l.name], f.eff.String()
-		// Labels is the index's interned slice: results are for encoding
-		// and reading only.
-		r.Labels = st.sets[l.labels]
-		r.Source = st.visibleName(v, l.createdBy)
-		if f.ci {
-			r.Note = "matched ignoring case: the source lower-cased this address"
-		}
-		if l.attributed {
-			r.Actor = strings.Join(st.actorsOf(v, id), ", ")
-		}
-		g := l.grade
-		if r.Actor != "" {
-			g = gSevere
-		}
-		r.Risk = gradeName[g]
+		g := st.fillReason(v, sc, &res.Reasons[k], st.listing(f.lid), f.eff, f.ci)
 		if g > grade {
 			grade = g
 		}
@@ -394,6 +399,30 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 		res.Risk = gradeName[grade]
 	}
 	res.TLP = worst.String()
+}
+
+// fillReason writes the evidence of listing l, seen at effective TLP eff,
+// into the zero reason r, and returns its grade. It fills r in place: built
+// on the stack and copied, a reason's 16-byte moves read back fields just
+// stored 8 bytes at a time, which the processor cannot forward.
+func (st *state) fillReason(v *view, sc *scratch, r *Reason, l *listing, eff stix.TLP, ci bool) uint8 {
+	r.Indicator, r.Name, r.TLP = sc.indicatorID(st, l), st.strs[l.name], eff.String()
+	// Labels is the index's interned slice: results are for encoding and
+	// reading only.
+	r.Labels = st.sets[l.labels]
+	r.Source = st.visibleName(v, l.createdBy)
+	if ci {
+		r.Note = "matched ignoring case: the source lower-cased this address"
+	}
+	if l.attributed {
+		r.Actor = strings.Join(st.actorsOf(v, r.Indicator), ", ")
+	}
+	g := l.grade
+	if r.Actor != "" {
+		g = gSevere
+	}
+	r.Risk = gradeName[g]
+	return g
 }
 
 // sortReasons orders reasons most severe first, keeping the order of equal

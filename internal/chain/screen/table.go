@@ -355,13 +355,13 @@ func appendKey(dst []byte, canon string) []byte {
 		dst = slices.Grow(dst, 21)[:start+21]
 		k := dst[start : start+21 : start+21]
 		k[0] = 0
-		ok := true
+		var bad uint64
 		for i := 0; i < 5; i++ {
-			v, good := hex8(canon[2+8*i:])
-			ok = ok && good
-			binary.LittleEndian.PutUint32(k[1+4*i:], v)
+			x := load8(canon[2+8*i:])
+			bad |= notHex(x)
+			binary.LittleEndian.PutUint32(k[1+4*i:], unhex8(x))
 		}
-		if ok {
+		if bad == 0 {
 			return dst
 		}
 		dst = dst[:start]
@@ -389,24 +389,41 @@ func keyString(k []byte) string {
 // hex8 decodes the first 8 characters of s, lower-case hex digits, into
 // 4 bytes (in memory order, as a little-endian word), eight at a time.
 func hex8(s string) (uint32, bool) {
+	x := load8(s)
+	if notHex(x) != 0 {
+		return 0, false
+	}
+	return unhex8(x), true
+}
+
+// load8 reads the first 8 bytes of s as a little-endian word.
+func load8(s string) uint64 {
 	_ = s[7]
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// notHex is zero exactly when every byte of x is a lower-case hex digit.
+// Split from unhex8 so that both inline, and a caller checking several
+// words branches once.
+func notHex(x uint64) uint64 {
 	const hi = 0x8080808080808080
 	const ones = 0x0101010101010101
 	// With every byte below 0x80, adding 0x80-c sets a byte's high bit
 	// exactly when it is at least c, without carrying into the next byte.
-	ge := func(c uint64) uint64 { return (x + (0x80-c)*ones) & hi }
-	digit := ge('0') &^ ge('9'+1)
-	letter := ge('a') &^ ge('f'+1)
-	if x&hi != 0 || digit|letter != hi {
-		return 0, false
-	}
+	digit := (x + (0x80-'0')*ones) &^ (x + (0x80-'9'-1)*ones) & hi
+	letter := (x + (0x80-'a')*ones) &^ (x + (0x80-'f'-1)*ones) & hi
+	return x&hi | ((digit | letter) ^ hi)
+}
+
+// unhex8 decodes the 8 hex digits of x (checked by notHex) into 4 bytes.
+func unhex8(x uint64) uint32 {
+	const ones = 0x0101010101010101
 	v := x&(0x0f*ones) + 9*((x>>6)&ones) // digit values, one a byte
 	w := (v<<4 | v>>8) & 0x00ff00ff00ff00ff
 	w = (w | w>>8) & 0x0000ffff0000ffff
 	w = w | w>>16
-	return uint32(w), true
+	return uint32(w)
 }
 
 // unhex reads one lower-case hex digit: canonical EVM addresses are lower
