@@ -209,6 +209,7 @@ type scratch struct {
 	tags   []uint32
 	refs   []uint32
 	hit    []bool
+	ptrs   []*byte // records, then listings, to touch
 	sink   uint64
 
 	// Slabs the reasons of listed addresses and their indicator ids are
@@ -274,23 +275,27 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	}
 	n := len(sc.keys)
 	sc.tags, sc.refs, sc.hit = grow(sc.tags, n), grow(sc.refs, n), growBool(sc.hit, n)
-	st.addrs.findBatch(sc.keys, sc.tags, sc.refs, sc.hit, &sc.sink)
+	if cap(sc.ptrs) < n {
+		sc.ptrs = make([]*byte, n)
+	}
+	sc.ptrs = sc.ptrs[:n]
+	st.addrs.findBatch(sc.keys, sc.tags, sc.refs, sc.hit, sc.ptrs, &sc.sink)
 	// Listed addresses go on to their listing (one cache line): touch
 	// those of the whole batch first, in a short loop of its own, so that
 	// many of the misses are under way at once.
 	x := sc.sink
 	for k := range sc.which {
 		sc.tags[k] = noRef // tags are spent: reuse for the listing
+		sc.ptrs[k] = &touchPad
 		if sc.hit[k] {
 			if w := st.addrs.postings(sc.refs[k]); w&single != 0 {
 				sc.tags[k] = w &^ single
+				sc.ptrs[k] = &st.listing(sc.tags[k]).grade
 			}
 		}
 	}
-	for k := range sc.which {
-		if sc.tags[k] != noRef {
-			x ^= uint64(st.listing(sc.tags[k]).modified)
-		}
+	for _, p := range sc.ptrs {
+		x ^= uint64(*p)
 	}
 	sc.sink = x
 	for k, i := range sc.which {
