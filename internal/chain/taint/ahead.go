@@ -33,7 +33,6 @@ type lookahead struct {
 	b, e  uint32 // the block
 	pos   uint32 // next transfer to hand out
 	mask  [aheadBlock / 64]uint64
-	found [aheadBlock]uint32
 	marks int // reached addresses when the block was last looked at
 	sink  uint64
 }
@@ -78,29 +77,44 @@ func (a *lookahead) block(b, e uint32, reached int) {
 	}
 }
 
-// look picks the transfers from j to the block's end that touch taint and
-// are not picked yet, then reads what the model will need for them. The
-// reads come after the picking, one after another, so that their misses
-// are all under way at once; interleaved with it, the processor's window
-// would hold only one or two.
+// look picks the transfers from j to the block's end that touch taint,
+// then reads what the model will need for them. The picking sets mask bits
+// without a branch (a branch on a test that passes a few times in a
+// hundred costs more than the test). The reads come after the picking, one
+// after another, so that their misses are all under way at once;
+// interleaved with it, the processor's window would hold only one or two.
 func (a *lookahead) look(j uint32) {
-	n := 0
-	for ; j < a.e; j++ {
-		if has(a.seen, a.from[j]) || has(a.seen, a.to[j]) {
-			k := j - a.b
-			a.mask[k/64] |= 1 << (k % 64)
-			a.found[n] = j
-			n++
+	seen := a.seen
+	k0 := j - a.b
+	// Each mask word is built in a register: or-ing into memory bit by bit
+	// would chain every step to the last through a store and a load.
+	for k := k0; k < a.e-a.b; {
+		end := min(k&^63+64, a.e-a.b)
+		from, to := a.from[a.b+k:a.b+end], a.to[a.b+k:a.b+end]
+		to = to[:len(from)]
+		var m uint64
+		for n, u := range from {
+			v := to[n]
+			m |= (seen[u>>6]>>(u&63) | seen[v>>6]>>(v&63)) & 1 << ((k + uint32(n)) % 64)
 		}
+		a.mask[k/64] |= m
+		k = end
 	}
 	x := a.sink
-	for _, j := range a.found[:n] {
-		u, v := a.from[j], a.to[j]
-		x ^= uint64(a.hops[u]) ^ uint64(a.hops[v]) ^ uint64(a.idx[u]) ^ uint64(a.idx[v])
-		if a.usd != nil {
-			x ^= uint64(a.usd[j])
-		} else {
-			x ^= a.lo[j] ^ uint64(a.hi[j])
+	for k := k0 &^ 63; k < a.e-a.b; k += 64 {
+		w := a.mask[k/64]
+		if k < k0 {
+			w &^= 1<<(k0%64) - 1 // picked before j: read already
+		}
+		for ; w != 0; w &= w - 1 {
+			j := a.b + k + uint32(bits.TrailingZeros64(w))
+			u, v := a.from[j], a.to[j]
+			x ^= uint64(a.hops[u]) ^ uint64(a.hops[v]) ^ uint64(a.idx[u]) ^ uint64(a.idx[v])
+			if a.usd != nil {
+				x ^= uint64(a.usd[j])
+			} else {
+				x ^= a.lo[j] ^ uint64(a.hi[j])
+			}
 		}
 	}
 	a.sink = x
