@@ -407,9 +407,8 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 }
 
 // fillReason writes the evidence of listing l, seen at effective TLP eff,
-// into the zero reason r, and returns its grade. It fills r in place: built
-// on the stack and copied, a reason's 16-byte moves read back fields just
-// stored 8 bytes at a time, which the processor cannot forward.
+// into the zero reason r, and returns its grade. It fills r in place
+// rather than copying a 144-byte reason built on the stack.
 func (st *state) fillReason(v *view, sc *scratch, r *Reason, l *listing, eff stix.TLP, ci bool) uint8 {
 	r.Indicator, r.Name, r.TLP = sc.indicatorID(st, l), st.strs[l.name], eff.String()
 	// Labels is the index's interned slice: results are for encoding and
