@@ -1,6 +1,7 @@
 package screen
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/bulwark-intel/bulwark/internal/stix"
@@ -67,4 +68,53 @@ func TestListingCopies(t *testing.T) {
 	check("third collection after attribution", 3, true)
 	relate(2, true)
 	check("relationship revoked", 3, false)
+}
+
+// TestSourceNamePerBatch: a batch remembers its creators' names, and the
+// next batch (after the lock was let go) sees a rename.
+func TestSourceNamePerBatch(t *testing.T) {
+	st := newState(0)
+	st.collNum["c"] = 0
+	st.colls = append(st.colls, collState{id: "c", defaultTLP: stix.TLPClear})
+	const creator = "identity--00000000-0000-4000-8000-000000000001"
+	name := func(n string, modified int64) {
+		ch := change{kind: kNamed, id: creator, modified: modified, name: n}
+		if !st.apply(&ch) {
+			t.Fatalf("name %q not applied", n)
+		}
+	}
+	name("Partner CERT", 1)
+	addrs := []string{"0x098b716b8aaf21512996dc57eb0615e2383e2f96", "0xa0e1c89ef1a489c9c7de96311ed5ce5d32c20e4b"}
+	for i, a := range addrs {
+		ch := change{kind: kIndicator, id: fmt.Sprintf("indicator--0123abcd-ef01-4234-8567-89abcdef012%d", i), modified: 1,
+			vis: visFacts{createdBy: creator}, name: "w", grade: gHigh, keys: [][]byte{appendKey(nil, a)}}
+		if !st.apply(&ch) {
+			t.Fatal("indicator not applied")
+		}
+	}
+	pol := Operator(stix.TLPNone)
+	var sc scratch
+	screenAll := func() []Result {
+		out := make([]Result, len(addrs))
+		for i, a := range addrs {
+			parseInput(&out[i], a)
+		}
+		v := pol.resolve(st)
+		st.directBatch(&v, out, &sc)
+		return out
+	}
+	for _, r := range screenAll() {
+		if len(r.Reasons) != 1 || r.Reasons[0].Source != "Partner CERT" {
+			t.Fatalf("first batch: %+v", r)
+		}
+	}
+	name("Partner CERT (renamed)", 2)
+	for _, r := range screenAll() {
+		if len(r.Reasons) != 1 || r.Reasons[0].Source != "Partner CERT (renamed)" {
+			t.Fatalf("after the rename: %+v", r)
+		}
+	}
+	if sc.namesOn {
+		t.Error("the name cache stays on after the batch")
+	}
 }

@@ -218,6 +218,31 @@ type scratch struct {
 	// made and the old belongs to the results that point into it.
 	reasons []Reason
 	idText  []byte
+
+	// Source names seen in this batch, by creator: a batch's listings
+	// come from a few creators, and each name costs a map lookup and an
+	// access decision. Valid while namesOn, for entries of generation
+	// nameGen: one batch, under one hold of the lock, for one viewer.
+	names   [64]nameSlot
+	nameGen uint32
+	namesOn bool
+}
+
+type nameSlot struct {
+	gen, id uint32
+	name    string
+}
+
+// sourceName is st.visibleName(v, id), remembered for the batch.
+func (sc *scratch) sourceName(st *state, v *view, id uint32) string {
+	if !sc.namesOn {
+		return st.visibleName(v, id)
+	}
+	e := &sc.names[id%uint32(len(sc.names))]
+	if e.gen != sc.nameGen || e.id != id {
+		*e = nameSlot{gen: sc.nameGen, id: id, name: st.visibleName(v, id)}
+	}
+	return e.name
 }
 
 const slabReasons = 256
@@ -257,6 +282,11 @@ func (sc *scratch) indicatorID(st *state, l *listing) string {
 // directBatch is direct for many results, with the table lookups of the
 // batch overlapped (addrTable.findBatch).
 func (st *state) directBatch(v *view, out []Result, sc *scratch) {
+	if sc.nameGen++; sc.nameGen == 0 { // wrapped: old entries could pass
+		sc.names, sc.nameGen = [len(sc.names)]nameSlot{}, 1
+	}
+	sc.namesOn = true
+	defer func() { sc.namesOn = false }()
 	sc.keyBuf, sc.keys, sc.which = sc.keyBuf[:0], sc.keys[:0], sc.which[:0]
 	for i := range out {
 		if out[i].Error == "" {
@@ -414,7 +444,7 @@ func (st *state) fillReason(v *view, sc *scratch, r *Reason, l *listing, eff sti
 	// Labels is the index's interned slice: results are for encoding and
 	// reading only.
 	r.Labels = st.sets[l.labels]
-	r.Source = st.visibleName(v, l.createdBy)
+	r.Source = sc.sourceName(st, v, l.createdBy)
 	if ci {
 		r.Note = "matched ignoring case: the source lower-cased this address"
 	}
