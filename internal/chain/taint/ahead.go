@@ -78,11 +78,10 @@ func (a *lookahead) block(b, e uint32, reached int) {
 }
 
 // look picks the transfers from j to the block's end that touch taint,
-// then reads what the model will need for them. The picking sets mask bits
-// without a branch (a branch on a test that passes a few times in a
-// hundred costs more than the test). The reads come after the picking, one
-// after another, so that their misses are all under way at once;
-// interleaved with it, the processor's window would hold only one or two.
+// then reads what the model will need for them. The reads come after the
+// picking, one after another, so that their misses are all under way at
+// once; interleaved with it, the processor's window would hold only one or
+// two.
 func (a *lookahead) look(j uint32) {
 	seen := a.seen
 	k0 := j - a.b
