@@ -286,7 +286,6 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 		sc.names, sc.nameGen = [len(sc.names)]nameSlot{}, 1
 	}
 	sc.namesOn = true
-	defer func() { sc.namesOn = false }()
 	sc.keyBuf, sc.keys, sc.which = sc.keyBuf[:0], sc.keys[:0], sc.which[:0]
 	for i := range out {
 		if out[i].Error == "" {
@@ -304,11 +303,7 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 		off += n
 	}
 	n := len(sc.keys)
-	sc.tags, sc.refs, sc.hit = grow(sc.tags, n), grow(sc.refs, n), growBool(sc.hit, n)
-	if cap(sc.ptrs) < n {
-		sc.ptrs = make([]*byte, n)
-	}
-	sc.ptrs = sc.ptrs[:n]
+	sc.tags, sc.refs, sc.hit, sc.ptrs = grow(sc.tags, n), grow(sc.refs, n), grow(sc.hit, n), grow(sc.ptrs, n)
 	st.addrs.findBatch(sc.keys, sc.tags, sc.refs, sc.hit, sc.ptrs, &sc.sink)
 	// Listed addresses go on to their listing (one cache line): touch
 	// those of the whole batch first, in a short loop of its own, so that
@@ -356,6 +351,7 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 			st.directRef(v, res, sc, sc.keys[k], sc.refs[k])
 		}
 	}
+	sc.namesOn = false
 }
 
 // needsLower reports whether screening the address of key (canonical)
@@ -370,16 +366,10 @@ func needsLower(st *state, key []byte, canonical string) bool {
 
 const noRef = ^uint32(0)
 
-func grow(s []uint32, n int) []uint32 {
+// grow returns s with length n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]uint32, n)
-	}
-	return s[:n]
-}
-
-func growBool(s []bool, n int) []bool {
-	if cap(s) < n {
-		return make([]bool, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

@@ -114,35 +114,25 @@ func (r *run) readEthTransactions(cr *csvReader, h []string, timesOnly bool) err
 		if !ok {
 			return err
 		}
-		f, line, block, t := row.f, row.line, row.block, row.t
 		if c.ts >= 0 {
-			r.l.times.add(block, t)
+			r.l.times.add(row.block, row.t)
 		}
 		if timesOnly {
 			continue
 		}
-		if c.stat >= 0 {
-			switch s := f[c.stat]; {
-			case len(s) == 1 && s[0] == '0':
-				r.skip(SkipFailed)
-				continue
-			case len(s) == 0, len(s) == 1 && s[0] == '1':
-				// Success, or a pre-Byzantium receipt without status.
-			default:
-				r.bad(line, "receipt_status %q is not 0 or 1", clip(s))
-				continue
-			}
+		// An empty status is a pre-Byzantium receipt: success.
+		if c.stat >= 0 && r.failedOrBad(row.line, "receipt_status", row.f[c.stat], true) {
+			continue
 		}
-		if len(f[c.to]) == 0 {
+		if len(row.f[c.to]) == 0 {
 			r.skip(SkipContractCreation)
 			continue
 		}
-		tr, ok := r.ethTransfer(f, c, line, "hash", &lastHash)
+		tr, ok := r.ethTransfer(row, c, "hash", &lastHash)
 		if !ok {
 			continue
 		}
-		tr.Block, tr.Time = block, t
-		if err := r.ethEmit(line, tr, c.ts >= 0); err != nil {
+		if err := r.ethEmit(row.line, tr, c.ts >= 0); err != nil {
 			return err
 		}
 	}
@@ -161,18 +151,15 @@ func (r *run) readEthTokenTransfers(cr *csvReader, h []string) error {
 		if !ok {
 			return err
 		}
-		f, line, block, t := row.f, row.line, row.block, row.t
-		tr, ok := r.ethTransfer(f, c, line, "transaction_hash", &lastHash)
+		tr, ok := r.ethTransfer(row, c, "transaction_hash", &lastHash)
 		if !ok {
 			continue
 		}
-		token, ok := r.l.evmAddress(f[c.token])
-		if !ok {
-			r.bad(line, "token_address %q is not an EVM address", clip(f[c.token]))
+		if tr.Asset, ok = r.l.evmAddress(row.f[c.token]); !ok {
+			r.bad(row.line, "token_address %q is not an EVM address", clip(row.f[c.token]))
 			continue
 		}
-		tr.Block, tr.Time, tr.Asset = block, t, token
-		if err := r.ethEmit(line, tr, c.ts >= 0); err != nil {
+		if err := r.ethEmit(row.line, tr, c.ts >= 0); err != nil {
 			return err
 		}
 	}
@@ -216,9 +203,10 @@ func (r *run) nextEthRow(cr *csvReader, c ethCols) (ethRow, bool, error) {
 }
 
 // ethTransfer reads the columns the ethereum-etl tables share: value,
-// transaction hash (column hashName), from and to. false: the line was
-// reported bad.
-func (r *run) ethTransfer(f [][]byte, c ethCols, line int64, hashName string, lastHash *string) (graph.Transfer, bool) {
+// transaction hash (column hashName), from and to, and takes the row's
+// block and time. false: the line was reported bad.
+func (r *run) ethTransfer(row ethRow, c ethCols, hashName string, lastHash *string) (graph.Transfer, bool) {
+	f, line := row.f, row.line
 	var tr graph.Transfer
 	amt, err := r.l.amount(f[c.value])
 	if err != nil {
@@ -240,7 +228,22 @@ func (r *run) ethTransfer(f [][]byte, c ethCols, line int64, hashName string, la
 		r.bad(line, "to_address %q is not an EVM address", clip(f[c.to]))
 		return tr, false
 	}
-	return graph.Transfer{Tx: tx, From: from, To: to, Amount: amt}, true
+	return graph.Transfer{Tx: tx, From: from, To: to, Amount: amt, Block: row.block, Time: row.t}, true
+}
+
+// failedOrBad reads a status column of 0 or 1 (or empty, when emptyOK:
+// success), and tells whether the row is to be passed over: counted as
+// failed, or reported as bad.
+func (r *run) failedOrBad(line int64, name string, s []byte, emptyOK bool) bool {
+	switch {
+	case len(s) == 1 && s[0] == '0':
+		r.skip(SkipFailed)
+		return true
+	case len(s) == 1 && s[0] == '1', len(s) == 0 && emptyOK:
+		return false
+	}
+	r.bad(line, "%s %q is not 0 or 1", name, clip(s))
+	return true
 }
 
 // ethEmit skips a zero value (unless kept), takes the block's time from
@@ -284,7 +287,7 @@ func (r *run) readEthTraces(cr *csvReader, h []string) error {
 		if !ok {
 			return err
 		}
-		f, line, block, t := row.f, row.line, row.block, row.t
+		f, line := row.f, row.line
 		switch string(f[typ]) {
 		case "call":
 			// Only a plain call moves value from caller to callee.
@@ -308,13 +311,7 @@ func (r *run) readEthTraces(cr *csvReader, h []string) error {
 			continue
 		}
 		if c.stat >= 0 {
-			switch s := f[c.stat]; {
-			case len(s) == 1 && s[0] == '0':
-				r.skip(SkipFailed)
-				continue
-			case len(s) == 1 && s[0] == '1':
-			default:
-				r.bad(line, "status %q is not 0 or 1", clip(s))
+			if r.failedOrBad(line, "status", f[c.stat], false) {
 				continue
 			}
 		} else if errCol >= 0 && len(f[errCol]) > 0 {
@@ -327,11 +324,10 @@ func (r *run) readEthTraces(cr *csvReader, h []string) error {
 			r.bad(line, "to_address is empty")
 			continue
 		}
-		tr, ok := r.ethTransfer(f, c, line, "transaction_hash", &lastHash)
+		tr, ok := r.ethTransfer(row, c, "transaction_hash", &lastHash)
 		if !ok {
 			continue
 		}
-		tr.Block, tr.Time = block, t
 		if err := r.ethEmit(line, tr, c.ts >= 0); err != nil {
 			return err
 		}
