@@ -301,6 +301,7 @@ func (b *Builder) Build() *Graph {
 	g.inOff, g.inIdx = adjacency(n, g.to)
 
 	*b = *NewBuilder()
+	g.deriveBig()
 	return g
 }
 

@@ -80,6 +80,7 @@ type Graph struct {
 
 	bigOff []uint64 // amounts over 76 bits, big-endian magnitudes
 	bigs   []byte
+	bigF   []float64 // and their values, for ValueAt (derived, not stored)
 
 	// Labels the sources gave (ground-truth CSV, GEXF): node ids in
 	// increasing order and their texts.
@@ -213,7 +214,7 @@ func (g *Graph) Value(e uint32) float64 {
 	}
 	hi := g.amtHi[e] & amtHiMask
 	if hi == amtOverflow {
-		return g.bigAmount(g.amtLo[e]).Float64()
+		return g.bigF[g.amtLo[e]]
 	}
 	return float64(hi)*(1<<64) + float64(g.amtLo[e])
 }
@@ -228,16 +229,25 @@ func (g *Graph) Values() (usd []float32, lo []uint64, hi []uint32) {
 	return nil, g.amtLo, g.amtHi
 }
 
-// ValueAt is Value over the columns from Values; small enough to inline.
+// ValueAt is Value over the columns from Values, small enough to inline
+// into the hot loops that call it per transfer.
 func (g *Graph) ValueAt(usd []float32, lo []uint64, hi []uint32, e uint32) float64 {
 	if usd != nil {
 		return float64(usd[e])
 	}
-	h := hi[e] & amtHiMask
-	if h == amtOverflow {
-		return g.Value(e)
+	if h := hi[e] & amtHiMask; h != amtOverflow {
+		return float64(h)*(1<<64) + float64(lo[e])
 	}
-	return float64(h)*(1<<64) + float64(lo[e])
+	return g.bigF[lo[e]]
+}
+
+// deriveBig works out the values of the amounts that do not fit in the
+// two columns.
+func (g *Graph) deriveBig() {
+	g.bigF = make([]float64, len(g.bigOff)-1)
+	for i := range g.bigF {
+		g.bigF[i] = g.bigAmount(uint64(i)).Float64()
+	}
 }
 
 // Amount returns the exact amount of edge e.

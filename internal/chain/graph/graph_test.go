@@ -187,6 +187,15 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		if a.Amount.Cmp(b.Amount) != 0 || a.Tx != b.Tx || a.Asset != b.Asset || a.From != b.From || a.To != b.To || a.Time != b.Time || a.Block != b.Block {
 			t.Errorf("edge %d: %+v vs %+v", e, a, b)
 		}
+		// The float value, from the columns or the side table's
+		// derived values, is the exact amount's, rounded once.
+		want, _ := new(big.Float).SetInt(a.Amount.Big()).Float64()
+		for _, x := range []*Graph{g, h} {
+			usd, lo, hi := x.Values()
+			if v, va := x.Value(e), x.ValueAt(usd, lo, hi, e); v != want || va != want {
+				t.Errorf("edge %d (%s): Value %v, ValueAt %v, want %v", e, a.Amount, v, va, want)
+			}
+		}
 	}
 	for id := NodeID(0); id < NodeID(g.NumNodes()); id++ {
 		addr := g.Address(id)

@@ -243,6 +243,7 @@ func decodeSnapshot(data []byte) (*Graph, error) {
 	if err := g.check(); err != nil {
 		return nil, err
 	}
+	g.deriveBig()
 	return g, nil
 }
 

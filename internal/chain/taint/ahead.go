@@ -25,6 +25,9 @@ type lookahead struct {
 	seen     []uint64
 	hops     []uint8
 	idx      []int32 // the model's packed state index
+	// The model's state, one of them, read for each pick with its index.
+	queues *packed[lots]
+	acc    *packed[acct]
 	lo       []uint64
 	hi       []uint32
 	usd      []float32
@@ -34,6 +37,8 @@ type lookahead struct {
 	pos   uint32 // next transfer to hand out
 	mask  [aheadBlock / 64]uint64
 	marks int // reached addresses when the block was last looked at
+	at    [2 * aheadBlock]int32 // look's state indices of the picks' ends
+	tail  [2 * aheadBlock][]lot // and their FIFO queues
 	sink  uint64
 }
 
@@ -61,7 +66,8 @@ func (t *tracer) touching(idx []int32, seeds []uint32, start, end uint32) iter.S
 func (t *tracer) newLookahead(idx []int32, seeds []uint32) *lookahead {
 	from, to, _ := t.g.Stream()
 	usd, lo, hi := t.g.Values()
-	return &lookahead{from: from, to: to, seen: t.seen, hops: t.hops, idx: idx, lo: lo, hi: hi, usd: usd, seeds: seeds}
+	return &lookahead{from: from, to: to, seen: t.seen, hops: t.hops, idx: idx, lo: lo, hi: hi, usd: usd, seeds: seeds,
+		queues: t.queues, acc: t.acc}
 }
 
 // block starts on transfers b to e (at most aheadBlock of them); reached
@@ -99,7 +105,12 @@ func (a *lookahead) look(j uint32) {
 		a.mask[k/64] |= m
 		k = end
 	}
-	x := a.sink
+	// The reads go in stages, each over all the picks, because each
+	// stage's addresses come from the last's loads: one pick's chain of
+	// misses (state index, state, FIFO queue) would otherwise be paid end
+	// to end.
+	x, np := a.sink, 0
+	from, to, hops, idx, at := a.from, a.to, a.hops, a.idx, a.at[:]
 	for k := k0 &^ 63; k < a.e-a.b; k += 64 {
 		w := a.mask[k/64]
 		if k < k0 {
@@ -107,13 +118,33 @@ func (a *lookahead) look(j uint32) {
 		}
 		for ; w != 0; w &= w - 1 {
 			j := a.b + k + uint32(bits.TrailingZeros64(w))
-			u, v := a.from[j], a.to[j]
-			x ^= uint64(a.hops[u]) ^ uint64(a.hops[v]) ^ uint64(a.idx[u]) ^ uint64(a.idx[v])
+			u, v := from[j], to[j]
+			x ^= uint64(hops[u]) ^ uint64(hops[v])
 			if a.usd != nil {
 				x ^= uint64(a.usd[j])
 			} else {
 				x ^= a.lo[j] ^ uint64(a.hi[j])
 			}
+			at[np&(len(at)-1)], at[(np+1)&(len(at)-1)] = idx[u], idx[v]
+			np += 2
+		}
+	}
+	switch {
+	case a.queues != nil && len(a.queues.a) > 0:
+		st := a.queues.a
+		for n, i := range a.at[:np] {
+			// Index 0 (no state) reads the first state, which is cached.
+			a.tail[n] = st[max(i, 1)-1].q
+		}
+		for _, q := range a.tail[:np] {
+			if len(q) > 0 {
+				x ^= uint64(q[len(q)-1].amt)
+			}
+		}
+	case a.acc != nil && len(a.acc.a) > 0:
+		st := a.acc.a
+		for _, i := range a.at[:np] {
+			x ^= uint64(st[max(i, 1)-1].bal)
 		}
 	}
 	a.sink = x

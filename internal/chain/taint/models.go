@@ -267,34 +267,64 @@ func (t *tracer) sent() {
 
 // balanceBefore replays a node's ledger up to edge i and returns what it
 // held, taking any payment the graph cannot cover as paid from funds
-// received before the graph begins.
-func (t *tracer) balanceBefore(v graph.NodeID, i uint32) float64 {
+// received before the graph begins. sc is the caller's scratch space.
+func (t *tracer) balanceBefore(v graph.NodeID, i uint32, sc *[]float64) float64 {
 	in, out := t.g.In(v), t.g.Out(v)
-	var b float64
-	a, c := 0, 0
-	for {
-		ea, ec := uint32(graph.NoTx), uint32(graph.NoTx)
-		if a < len(in) && in[a] < i {
-			ea = in[a]
+	// The amounts are read first, in one pass that does nothing else, so
+	// that their misses (a busy address's transfers lie all over the
+	// columns) are under way together; the merge then works in cache.
+	vals := grow(*sc, len(in)+len(out))
+	*sc = vals
+	usd, lo, hi := t.g.Values()
+	for k, e := range in {
+		if e >= i {
+			in = in[:k]
+			break
 		}
-		if c < len(out) && out[c] < i {
-			ec = out[c]
+		vals[k] = t.g.ValueAt(usd, lo, hi, e)
+	}
+	vout := vals[len(in):]
+	for k, e := range out {
+		if e >= i {
+			out = out[:k]
+			break
 		}
-		switch {
-		case ea == graph.NoTx && ec == graph.NoTx:
-			return b
-		case ea <= ec:
-			if !t.other(ea) {
-				b += t.g.Value(ea)
+		vout[k] = t.g.ValueAt(usd, lo, hi, e)
+	}
+	if t.filter {
+		for k, e := range in {
+			if t.other(e) {
+				vals[k] = 0
 			}
-			a++
-		default:
-			if !t.other(ec) {
-				b = max(0, b-t.g.Value(ec))
+		}
+		for k, e := range out {
+			if t.other(e) {
+				vout[k] = 0
 			}
-			c++
 		}
 	}
+	vin := vals[:len(in)]
+	var b float64
+	a := 0
+	for c, e := range out {
+		for a < len(in) && in[a] <= e {
+			b += vin[a]
+			a++
+		}
+		b = max(0, b-vout[c])
+	}
+	for _, x := range vin[a:] {
+		b += x
+	}
+	return b
+}
+
+// grow returns s with length n, reallocated only when too small.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n, n+n/4)
+	}
+	return s[:n]
 }
 
 // acct is a tainted address's haircut ledger, kept in one place so an edge
@@ -412,7 +442,7 @@ func (t *tracer) haircut(start, end uint32) {
 			}
 		}
 		if out > 0 && out >= minV {
-			if nh := t.next(v, hu); nh < hops[v] {
+			if nh := t.next(v, hu); nh < hv {
 				t.mark(v, nh, i, int64(tm[i]), false)
 			}
 			a := st.of(v)

@@ -43,6 +43,8 @@ type replayer struct {
 	batch []*replayJob
 	ch    chan []*replayJob
 	wg    sync.WaitGroup
+	// scratch is the trace's own, for the replays it runs itself.
+	scratch []float64
 }
 
 const (
@@ -59,9 +61,10 @@ func newReplayer(t *tracer) *replayer {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
+			var sc []float64
 			for b := range r.ch {
 				for _, j := range b {
-					r.run(j)
+					r.run(j, &sc)
 				}
 			}
 		}()
@@ -94,10 +97,11 @@ func (r *replayer) job(h int32) *replayJob {
 	return &r.jobs[(h-1)/replayBlock][(h-1)%replayBlock]
 }
 
-// run replays j unless someone else has taken it.
-func (r *replayer) run(j *replayJob) {
+// run replays j unless someone else has taken it; sc is the caller's
+// scratch space.
+func (r *replayer) run(j *replayJob, sc *[]float64) {
 	if j.state.CompareAndSwap(replayQueued, replayRunning) {
-		j.bal = r.t.balanceBefore(j.v, j.i)
+		j.bal = r.t.balanceBefore(j.v, j.i, sc)
 		j.state.Store(replayDone)
 	}
 }
@@ -106,7 +110,7 @@ func (r *replayer) run(j *replayJob) {
 // the goroutine has not started on it.
 func (r *replayer) balance(h int32) float64 {
 	j := r.job(h)
-	r.run(j)
+	r.run(j, &r.scratch)
 	for j.state.Load() != replayDone {
 		runtime.Gosched()
 	}
