@@ -28,15 +28,15 @@ type lookahead struct {
 	// The model's state, one of them, read for each pick with its index.
 	queues *packed[lots]
 	acc    *packed[acct]
-	lo       []uint64
-	hi       []uint32
-	usd      []float32
-	seeds    []uint32 // seed edges in stream order (seedSchedule)
+	lo     []uint64
+	hi     []uint32
+	usd    []float32
+	seeds  []uint32 // seed edges in stream order (seedSchedule)
 
 	b, e  uint32 // the block
 	pos   uint32 // next transfer to hand out
 	mask  [aheadBlock / 64]uint64
-	marks int // reached addresses when the block was last looked at
+	marks int                   // reached addresses when the block was last looked at
 	at    [2 * aheadBlock]int32 // look's state indices of the picks' ends
 	tail  [2 * aheadBlock][]lot // and their FIFO queues
 	sink  uint64
