@@ -109,13 +109,16 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 	if err := ix.Refresh(r.Context(), screenRefresh); err != nil {
 		return fmt.Errorf("screening index: %w", err)
 	}
-	res, err := ix.Screen(r.Context(), pol, addrs)
-	if err != nil {
+	// The results are dead once encoded: their memory serves the next
+	// request (screen.Batch).
+	batch := screenBatches.Get().(*screen.Batch)
+	defer screenBatches.Put(batch)
+	if err := ix.ScreenBatch(r.Context(), pol, addrs, batch); err != nil {
 		return err
 	}
 	// The same bytes as writeJSON, several times faster for large batches.
 	out := append(buf.Bytes()[:0], `{"results":`...)
-	out = screen.AppendJSON(out, res)
+	out = screen.AppendJSON(out, batch.Results)
 	out = append(out, "}\n"...)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -126,7 +129,10 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-var screenBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var (
+	screenBufs    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	screenBatches = sync.Pool{New: func() any { return new(screen.Batch) }}
+)
 
 // parseAddresses reads the common shape of a request, {"addresses":
 // ["…", …]} with plain strings (no escapes, valid UTF-8), without

@@ -2,7 +2,9 @@ package screen_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -254,5 +256,57 @@ func TestIndexRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A Batch screened into again gives what a fresh Screen gives, whatever
+// it held before, and once warm allocates nothing for valid addresses.
+func TestScreenBatchReuse(t *testing.T) {
+	s := newStore(t, "c")
+	var objs []*stix.Object
+	for i := range 600 {
+		objs = append(objs, wallet(t, uid("indicator", i), fmt.Sprintf("wallet %d", i), evm(i%500), mClear, "", nil))
+	}
+	put(t, s, "c", objs...)
+	ix := load(t, s)
+	pol := screen.Operator(stix.TLPNone)
+	// Batches of different sizes and hit patterns, so later ones land on
+	// slabs earlier ones filled: listed once, twice (i < 100), unlisted,
+	// invalid.
+	batches := [][]string{}
+	for n, step := range []int{1, 3, 7, 2} {
+		var b []string
+		for i := n; i < 1200; i += step {
+			b = append(b, evm(i))
+		}
+		b = append(b, "not an address")
+		batches = append(batches, b)
+	}
+	var batch screen.Batch
+	for round := range 2 {
+		for k, addrs := range batches {
+			want, err := ix.Screen(ctx, pol, addrs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ix.ScreenBatch(ctx, pol, addrs, &batch); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(batch.Results, want) {
+				t.Fatalf("round %d, batch %d: reused Batch differs from Screen", round, k)
+			}
+			if round == 0 && k == 0 && (len(want[1].Reasons) != 2 || want[600].Risk != screen.None) {
+				t.Fatalf("fixture: %+v %+v", want[1], want[600])
+			}
+		}
+	}
+	// Valid addresses (an invalid one's error message is made for it).
+	valid := batches[0][:len(batches[0])-1]
+	if allocs := testing.AllocsPerRun(20, func() {
+		if err := ix.ScreenBatch(ctx, pol, valid, &batch); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("a warm Batch allocates %.0f times a call, want 0", allocs)
 	}
 }

@@ -98,8 +98,13 @@ type rule struct {
 	redFor string
 }
 
-func (p *Policy) resolve(st *state) view {
-	v := view{rules: make([]rule, len(st.colls))}
+func (p *Policy) resolve(st *state) view { return p.resolveIn(st, nil) }
+
+// resolveIn is resolve with the rules in buf's array when it is large
+// enough.
+func (p *Policy) resolveIn(st *state, buf []rule) view {
+	v := view{rules: grow(buf, len(st.colls))}
+	clear(v.rules)
 	for i, c := range st.colls {
 		r, ok := p.allTo, p.all
 		if !ok {

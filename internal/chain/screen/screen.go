@@ -104,30 +104,55 @@ const lockChunk = 256
 // Screen screens each address as the policy's viewer. Invalid addresses
 // get Error and risk none; they do not fail the batch.
 func (ix *Index) Screen(ctx context.Context, pol Policy, inputs []string) ([]Result, error) {
-	if len(inputs) > MaxBatch {
-		return nil, ErrTooMany
+	var b Batch
+	if err := ix.ScreenBatch(ctx, pol, inputs, &b); err != nil {
+		return nil, err
 	}
-	out := make([]Result, len(inputs))
+	return b.Results, nil
+}
+
+// Batch holds the results of a screening and the memory behind them, for
+// a caller that is done with the results before it screens again — a
+// server encoding them into a response. Screening into a used Batch
+// overwrites its results and reuses their memory, so a warm Batch
+// allocates nothing; a fresh slab for every call would cost page faults
+// and collections at hundreds of thousands of listed addresses a second.
+// The zero Batch is ready; a Batch is not safe for concurrent use.
+type Batch struct {
+	Results []Result
+	sc      scratch
+}
+
+// ScreenBatch is Screen into b: b.Results holds the results until the
+// next call with b.
+func (ix *Index) ScreenBatch(ctx context.Context, pol Policy, inputs []string, b *Batch) error {
+	if len(inputs) > MaxBatch {
+		return ErrTooMany
+	}
+	out := grow(b.Results, len(inputs))
+	b.Results = out
 	for i, in := range inputs {
 		parseInput(&out[i], in)
 	}
-	var sc scratch
+	sc := &b.sc
+	sc.rewind()
 	for start := 0; start < len(out); start += lockChunk {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		ix.mu.RLock()
 		st := ix.st
-		v := pol.resolve(st)
-		st.directBatch(&v, out[start:min(start+lockChunk, len(out))], &sc)
+		v := pol.resolveIn(st, sc.rules)
+		sc.rules = v.rules
+		st.directBatch(&v, out[start:min(start+lockChunk, len(out))], sc)
 		ix.mu.RUnlock()
 	}
 	if exp := ix.exp.Load(); exp != nil {
 		if err := exp.screen(ctx, pol, out); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // evmChains is the Chains of every EVM address, shared by all results.
@@ -213,11 +238,15 @@ type scratch struct {
 	sink   uint64
 
 	// Slabs the reasons of listed addresses and their indicator ids are
-	// carved from, so a hit costs no allocation of its own. Results
-	// escape, so a slab is never reused: when one runs out, a new one is
-	// made and the old belongs to the results that point into it.
+	// carved from, so a hit costs no allocation of its own. The slabs are
+	// kept (Batch) and carved again from the first after rewind.
 	reasons []Reason
 	idText  []byte
+	rules   []rule // the view's, between batches
+	keep    bool   // the slabs are kept for reuse (rewind)
+	rslabs  [][]Reason
+	tslabs  [][]byte
+	rn, tn  int // kept slabs in use
 
 	// Source names seen in this batch, by creator: a batch's listings
 	// come from a few creators, and each name costs a map lookup and an
@@ -254,11 +283,30 @@ func (sc *scratch) newReasons(n int) []Reason {
 		return make([]Reason, n)
 	}
 	if len(sc.reasons) < n {
-		sc.reasons = make([]Reason, slabReasons)
+		switch {
+		case !sc.keep:
+			sc.reasons = make([]Reason, slabReasons)
+		case sc.rn < len(sc.rslabs):
+			sc.reasons = sc.rslabs[sc.rn]
+			sc.rn++
+		default:
+			sc.reasons = make([]Reason, slabReasons)
+			sc.rslabs = append(sc.rslabs, sc.reasons)
+			sc.rn++
+		}
 	}
 	r := sc.reasons[:n:n]
 	sc.reasons = sc.reasons[n:]
+	clear(r) // a slab used before rewind holds old reasons
 	return r
+}
+
+// rewind makes the scratch keep its slabs, and carve them again from the
+// first: the results that pointed into them are dead. A scratch never
+// rewound keeps none, so the results it made own their slabs.
+func (sc *scratch) rewind() {
+	sc.keep = true
+	sc.reasons, sc.idText, sc.rn, sc.tn = nil, nil, 0, 0
 }
 
 // indicatorID is st.indicatorID for listing l, its text carved from a
@@ -270,12 +318,23 @@ func (sc *scratch) indicatorID(st *state, l *listing) string {
 		}
 	}
 	if len(sc.idText) < indicatorIDLen {
-		sc.idText = make([]byte, slabReasons*indicatorIDLen)
+		switch {
+		case !sc.keep:
+			sc.idText = make([]byte, slabReasons*indicatorIDLen)
+		case sc.tn < len(sc.tslabs):
+			sc.idText = sc.tslabs[sc.tn]
+			sc.tn++
+		default:
+			sc.idText = make([]byte, slabReasons*indicatorIDLen)
+			sc.tslabs = append(sc.tslabs, sc.idText)
+			sc.tn++
+		}
 	}
 	b := sc.idText[:indicatorIDLen:indicatorIDLen]
 	putIndicatorID(b, &l.uuid)
 	sc.idText = sc.idText[indicatorIDLen:]
-	// The bytes are never written again: the slab moves past them.
+	// The bytes are not written again before rewind, which the owner of
+	// the scratch calls only when the results are dead.
 	return unsafe.String(&b[0], len(b))
 }
 
