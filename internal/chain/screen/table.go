@@ -35,8 +35,15 @@ import (
 // mutation and for reading around lookups.
 
 const (
-	recChunkBits = 22 // 4 MiB record chunks: each holds a whole huge page
-	recChunkSize = 1 << recChunkBits
+	// Record chunks are large so that huge pages cover nearly all of them:
+	// the kernel backs only whole, aligned 2 MiB pages, and a Go
+	// allocation is not aligned to 2 MiB, so a 4 MiB chunk got one huge
+	// page in two and a lookup's page walks (two nested ones in a virtual
+	// machine) cost more, and more from run to run. The first chunk starts
+	// small and doubles, so a small index stays small.
+	recChunkBits  = 25 // 32 MiB
+	recChunkSize  = 1 << recChunkBits
+	recFirstChunk = 256 << 10
 	maxKeyLen    = 255
 	single       = 1 << 31
 
@@ -215,12 +222,23 @@ func (t *addrTable) insert(key []byte) (uint32, bool) {
 	if end := t.recUsed + need - 1; need <= 64 && t.recUsed/64 != end/64 {
 		t.recUsed = end &^ 63
 	}
-	if len(t.recs) == 0 || t.recUsed+need > recChunkSize {
+	switch ci := len(t.recs) - 1; {
+	case len(t.recs) == 0 || t.recUsed+need > recChunkSize:
 		if len(t.recs) >= 1<<(32-recChunkBits) {
 			return 0, false
 		}
-		t.recs = append(t.recs, huge.Slice[byte](recChunkSize))
+		size := recChunkSize
+		if len(t.recs) == 0 {
+			size = recFirstChunk
+		}
+		t.recs = append(t.recs, huge.Slice[byte](size))
 		t.recUsed = 0
+	case t.recUsed+need > len(t.recs[ci]):
+		// Only the first chunk grows; records are found by offset, and
+		// the writer holds the lock, so nothing points into the old one.
+		c := huge.Slice[byte](min(2*len(t.recs[ci]), recChunkSize))
+		copy(c, t.recs[ci][:t.recUsed])
+		t.recs[ci] = c
 	}
 	ci := len(t.recs) - 1
 	c := t.recs[ci]
@@ -288,7 +306,9 @@ func (t *addrTable) release(w uint32) {
 // bytes returns the memory the table holds.
 func (t *addrTable) bytes() int64 {
 	b := int64(len(t.slots)) * 8
-	b += int64(len(t.recs)) * recChunkSize
+	for _, c := range t.recs {
+		b += int64(len(c))
+	}
 	for _, c := range t.posts {
 		b += int64(len(c)) * 4
 	}
