@@ -44,8 +44,8 @@ const (
 	recChunkBits  = 25 // 32 MiB
 	recChunkSize  = 1 << recChunkBits
 	recFirstChunk = 256 << 10
-	maxKeyLen    = 255
-	single       = 1 << 31
+	maxKeyLen     = 255
+	single        = 1 << 31
 
 	postChunkBits = 16 // posts arena chunks of 64 Ki uint32
 	postChunkSize = 1 << postChunkBits
