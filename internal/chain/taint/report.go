@@ -263,7 +263,11 @@ func findings(rep *Report, u Unit, threshold float64) []string {
 	if len(rep.Exits) == 0 {
 		out = append(out, "no tainted funds reached a labelled service")
 	}
-	out = append(out, fmt.Sprintf("%d laundering addresses received at least %s of the funds", rep.Totals.Listed, u.Format(threshold)))
+	if threshold > 0 {
+		out = append(out, fmt.Sprintf("%d laundering addresses received at least %s of the funds", rep.Totals.Listed, u.Format(threshold)))
+	} else {
+		out = append(out, fmt.Sprintf("%d laundering addresses received some of the funds", rep.Totals.Listed))
+	}
 	return out
 }
 

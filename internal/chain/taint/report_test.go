@@ -3,6 +3,7 @@ package taint
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,12 @@ func TestReport(t *testing.T) {
 	}
 	if strings.Join(rep.Findings, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(rep.Findings, "\n"), strings.Join(want, "\n"))
+	}
+	// Without a threshold every laundering address is listed, and the
+	// finding says so rather than "at least 0 ETH".
+	rep0 := BuildReport(r, seeds, ReportOptions{Unit: Unit{Name: "ETH", Decimals: 18}})
+	if last := rep0.Findings[len(rep0.Findings)-1]; last != fmt.Sprintf("%d laundering addresses received some of the funds", rep0.Totals.Listed) || rep0.Totals.Listed < 4 {
+		t.Errorf("without a threshold: %q (%d listed)", last, rep0.Totals.Listed)
 	}
 	if rep.Totals.Stolen != 10 || rep.Totals.AtExits != 5.24 {
 		t.Errorf("totals %+v", rep.Totals)
