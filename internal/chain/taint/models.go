@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+	"github.com/bulwark-intel/bulwark/internal/huge"
 )
 
 // The per-address amounts: with the ledger state (haircut) or the queue
@@ -361,7 +362,7 @@ type packed[T any] struct {
 }
 
 func newPacked[T any](nodes int) *packed[T] {
-	return &packed[T]{idx: make([]int32, nodes), a: make([]T, 0, 1024)}
+	return &packed[T]{idx: huge.Slice[int32](nodes), a: make([]T, 0, 1024)}
 }
 
 // of returns v's state, making it on first use.

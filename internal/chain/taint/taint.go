@@ -46,6 +46,7 @@ import (
 	"strings"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
+	"github.com/bulwark-intel/bulwark/internal/huge"
 )
 
 // Model selects how taint divides when tainted and clean funds mix.
@@ -367,9 +368,9 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 		g:        g,
 		opt:      opt,
 		maxHops:  uint8(max(opt.MaxHops, 0)),
-		hops:     make([]uint8, n),
+		hops:     huge.Slice[uint8](n),
 		sparse:   map[graph.NodeID]float64{},
-		via:      make([]uint32, n),
+		via:      huge.Slice[uint32](n),
 		label:    map[graph.NodeID]Label{},
 		termH:    map[graph.NodeID]uint8{},
 		source:   map[graph.NodeID]bool{},
