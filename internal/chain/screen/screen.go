@@ -238,15 +238,10 @@ type scratch struct {
 	sink   uint64
 
 	// Slabs the reasons of listed addresses and their indicator ids are
-	// carved from, so a hit costs no allocation of its own. The slabs are
-	// kept (Batch) and carved again from the first after rewind.
-	reasons []Reason
-	idText  []byte
+	// carved from, so a hit costs no allocation of its own.
+	reasons slabs[Reason]
+	idText  slabs[byte]
 	rules   []rule // the view's, between batches
-	keep    bool   // the slabs are kept for reuse (rewind)
-	rslabs  [][]Reason
-	tslabs  [][]byte
-	rn, tn  int // kept slabs in use
 
 	// Source names seen in this batch, by creator: a batch's listings
 	// come from a few creators, and each name costs a map lookup and an
@@ -276,37 +271,55 @@ func (sc *scratch) sourceName(st *state, v *view, id uint32) string {
 
 const slabReasons = 256
 
-// newReasons returns n zero reasons whose capacity ends at n, so an append
-// by the caller copies rather than overwriting a neighbour's.
+// slabs hands out pieces of larger arrays. Until rewind the arrays are
+// the results': a full one is dropped for a new one. After rewind (a
+// Batch, whose results die before the next call) they are kept and
+// handed out again from the first.
+type slabs[T any] struct {
+	cur  []T
+	kept [][]T // nil until rewind
+	next int   // kept arrays in use
+	keep bool
+}
+
+// take returns n elements, zeroed, with their capacity ending at n, so an
+// append by the caller copies rather than overwriting a neighbour's.
+func (s *slabs[T]) take(n, size int) []T {
+	if len(s.cur) < n {
+		switch {
+		case !s.keep:
+			s.cur = make([]T, size)
+		case s.next < len(s.kept):
+			s.cur = s.kept[s.next]
+			s.next++
+		default:
+			s.cur = make([]T, size)
+			s.kept = append(s.kept, s.cur)
+			s.next++
+		}
+	}
+	r := s.cur[:n:n]
+	s.cur = s.cur[n:]
+	clear(r) // a kept array holds what earlier results left there
+	return r
+}
+
+// rewind makes the arrays free again: the results in them are dead.
+func (s *slabs[T]) rewind() { s.cur, s.next, s.keep = nil, 0, true }
+
+// newReasons returns n zero reasons carved from a slab.
 func (sc *scratch) newReasons(n int) []Reason {
 	if n > slabReasons/4 {
 		return make([]Reason, n)
 	}
-	if len(sc.reasons) < n {
-		switch {
-		case !sc.keep:
-			sc.reasons = make([]Reason, slabReasons)
-		case sc.rn < len(sc.rslabs):
-			sc.reasons = sc.rslabs[sc.rn]
-			sc.rn++
-		default:
-			sc.reasons = make([]Reason, slabReasons)
-			sc.rslabs = append(sc.rslabs, sc.reasons)
-			sc.rn++
-		}
-	}
-	r := sc.reasons[:n:n]
-	sc.reasons = sc.reasons[n:]
-	clear(r) // a slab used before rewind holds old reasons
-	return r
+	return sc.reasons.take(n, slabReasons)
 }
 
-// rewind makes the scratch keep its slabs, and carve them again from the
-// first: the results that pointed into them are dead. A scratch never
-// rewound keeps none, so the results it made own their slabs.
+// rewind frees the slabs for the results of the next call; a scratch
+// never rewound keeps none, so the results it made own their slabs.
 func (sc *scratch) rewind() {
-	sc.keep = true
-	sc.reasons, sc.idText, sc.rn, sc.tn = nil, nil, 0, 0
+	sc.reasons.rewind()
+	sc.idText.rewind()
 }
 
 // indicatorID is st.indicatorID for listing l, its text carved from a
@@ -317,22 +330,8 @@ func (sc *scratch) indicatorID(st *state, l *listing) string {
 			return s
 		}
 	}
-	if len(sc.idText) < indicatorIDLen {
-		switch {
-		case !sc.keep:
-			sc.idText = make([]byte, slabReasons*indicatorIDLen)
-		case sc.tn < len(sc.tslabs):
-			sc.idText = sc.tslabs[sc.tn]
-			sc.tn++
-		default:
-			sc.idText = make([]byte, slabReasons*indicatorIDLen)
-			sc.tslabs = append(sc.tslabs, sc.idText)
-			sc.tn++
-		}
-	}
-	b := sc.idText[:indicatorIDLen:indicatorIDLen]
+	b := sc.idText.take(indicatorIDLen, slabReasons*indicatorIDLen)
 	putIndicatorID(b, &l.uuid)
-	sc.idText = sc.idText[indicatorIDLen:]
 	// The bytes are not written again before rewind, which the owner of
 	// the scratch calls only when the results are dead.
 	return unsafe.String(&b[0], len(b))

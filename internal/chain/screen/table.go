@@ -222,16 +222,15 @@ func (t *addrTable) insert(key []byte) (uint32, bool) {
 	if end := t.recUsed + need - 1; need <= 64 && t.recUsed/64 != end/64 {
 		t.recUsed = end &^ 63
 	}
-	switch ci := len(t.recs) - 1; {
-	case len(t.recs) == 0 || t.recUsed+need > recChunkSize:
+	ci := len(t.recs) - 1
+	switch {
+	case len(t.recs) == 0:
+		t.recs, ci = append(t.recs, huge.Slice[byte](recFirstChunk)), 0
+	case t.recUsed+need > recChunkSize:
 		if len(t.recs) >= 1<<(32-recChunkBits) {
 			return 0, false
 		}
-		size := recChunkSize
-		if len(t.recs) == 0 {
-			size = recFirstChunk
-		}
-		t.recs = append(t.recs, huge.Slice[byte](size))
+		t.recs, ci = append(t.recs, huge.Slice[byte](recChunkSize)), ci+1
 		t.recUsed = 0
 	case t.recUsed+need > len(t.recs[ci]):
 		// Only the first chunk grows; records are found by offset, and
@@ -240,7 +239,6 @@ func (t *addrTable) insert(key []byte) (uint32, bool) {
 		copy(c, t.recs[ci][:t.recUsed])
 		t.recs[ci] = c
 	}
-	ci := len(t.recs) - 1
 	c := t.recs[ci]
 	off := t.recUsed
 	c[off+4] = byte(len(key))

@@ -41,28 +41,30 @@ func loadCase(t *testing.T, b *graph.Builder, l *source.Loader, name string) gtC
 	if c.terminals, _, err = source.ReadAddressFile(ctx, dir+"/"+name+"-terminal_addresses.csv"); err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{Builder: b, seen: c.addrs, firstAt: c.firstAt, first: math.MaxInt64}
+	rec := &recorder{Builder: b, firstAt: c.firstAt, first: math.MaxInt64}
 	if _, err := l.Load(ctx, dir+"/"+name+"-"+name+".csv", rec); err != nil {
 		t.Fatal(err)
 	}
 	c.first = rec.first
+	for a := range c.firstAt {
+		c.addrs[a] = true
+	}
 	return c
 }
 
-// recorder passes transfers to the builder and notes the case's addresses.
+// recorder passes transfers to the builder and notes when each of the
+// case's addresses first appears.
 type recorder struct {
 	*graph.Builder
-	seen    map[string]bool
 	firstAt map[string]int64
 	first   int64
 }
 
 func (r *recorder) Add(tr graph.Transfer) error {
 	for _, a := range []string{tr.From, tr.To} {
-		if f, ok := r.firstAt[a]; !r.seen[a] || (ok && tr.Time < f) {
+		if f, ok := r.firstAt[a]; !ok || tr.Time < f {
 			r.firstAt[a] = tr.Time
 		}
-		r.seen[a] = true
 	}
 	r.first = min(r.first, tr.Time)
 	return r.Builder.Add(tr)
