@@ -89,20 +89,12 @@ func (a *lookahead) block(b, e uint32, reached int) {
 // once; interleaved with it, the processor's window would hold only one or
 // two.
 func (a *lookahead) look(j uint32) {
-	seen := a.seen
 	k0 := j - a.b
 	// Each mask word is built in a register: or-ing into memory bit by bit
 	// would chain every step to the last through a store and a load.
 	for k := k0; k < a.e-a.b; {
 		end := min(k&^63+64, a.e-a.b)
-		from, to := a.from[a.b+k:a.b+end], a.to[a.b+k:a.b+end]
-		to = to[:len(from)]
-		var m uint64
-		for n, u := range from {
-			v := to[n]
-			m |= (seen[u>>6]>>(u&63) | seen[v>>6]>>(v&63)) & 1 << ((k + uint32(n)) % 64)
-		}
-		a.mask[k/64] |= m
+		a.mask[k/64] |= touchWord(a.seen, a.from[a.b+k:a.b+end], a.to[a.b+k:a.b+end]) << (k % 64)
 		k = end
 	}
 	// The reads go in stages, each over all the picks, because each
@@ -173,4 +165,25 @@ func (a *lookahead) next(reached int) (uint32, bool) {
 	}
 	a.pos = a.e
 	return 0, false
+}
+
+// touchWord returns a word whose bit n is set when from[n] or to[n] is in
+// seen (at most 64 transfers). It is a function of its own, not inlined,
+// so that its loop keeps every variable in a register: inside look the
+// stages' variables pushed one onto the stack, a store and a load per
+// transfer.
+//
+//go:noinline
+func touchWord(seen []uint64, from, to []uint32) uint64 {
+	if len(seen) == 0 {
+		return 0
+	}
+	mask := len(seen) - 1 // a power of two less one (bitsetWords)
+	to = to[:len(from)]
+	var m uint64
+	for n, u := range from {
+		v := to[n]
+		m |= (seen[int(u>>6)&mask]>>(u&63) | seen[int(v>>6)&mask]>>(v&63)) & 1 << (uint(n) & 63)
+	}
+	return m
 }

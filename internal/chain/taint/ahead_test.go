@@ -31,7 +31,7 @@ func TestLookaheadPicks(t *testing.T) {
 
 		// What the loop must see: walk the stream edge by edge; a handed
 		// out transfer reaches its receiver now and then.
-		seenRef := make([]uint64, (nodes+63)/64)
+		seenRef := make([]uint64, bitsetWords(nodes))
 		seen := make([]uint64, len(seenRef))
 		reach := func(set []uint64, v uint32) bool {
 			if has(set, v) {

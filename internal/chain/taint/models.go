@@ -97,36 +97,69 @@ func (t *tracer) poison(start, end uint32) {
 	}
 	from, to, tm := t.g.Stream()
 	hops, maxH, minV := t.hops, t.maxHops, t.opt.MinValue
-	seeds := t.seedSchedule()
-	k := 0
-	for i := start; i < end; i++ {
-		if i == seeds[k] {
-			k++
-			t.seedArrive(i)
-			continue
-		}
-		h := hops[from[i]]
-		if h >= maxH || t.other(i) { // untainted, a terminal, at the hop limit, or another asset
-			continue
-		}
-		v := to[i]
-		nh := h + 1
-		if t.isTx != nil && t.isTx[v] {
-			nh = h
-		}
-		if nh >= hops[v] { // already as near; a terminal's or new node's byte is high
-			continue
-		}
-		if minV > 0 {
-			if x := t.g.Value(i); x < minV {
-				t.dropped += x
+	// Into a UTXO transaction's pseudo-node taint keeps its hop count
+	// (next): there the scan passes every transfer that might bring it
+	// nearer, and the exact test follows.
+	d := uint8(1)
+	if t.isTx != nil {
+		d = 0
+	}
+	// As in reachStream, the stream is cut at the seed transfers.
+	pos := start
+	for _, se := range t.seedSchedule() {
+		stop := min(se, end)
+		f, g := from[:stop], to[:stop]
+		for i := nearer(hops, f, g, maxH, d, pos); i < stop; i = nearer(hops, f, g, maxH, d, i+1) {
+			if t.other(i) {
 				continue
 			}
+			v := to[i]
+			nh := t.next(v, hops[from[i]])
+			if nh >= hops[v] { // already as near; a terminal's or new node's byte is high
+				continue
+			}
+			if minV > 0 {
+				if x := t.g.Value(i); x < minV {
+					t.dropped += x
+					continue
+				}
+			}
+			t.mark(v, nh, i, int64(tm[i]), false)
 		}
-		t.mark(v, nh, i, int64(tm[i]), false)
+		pos = max(pos, stop)
+		if se >= end {
+			break
+		}
+		if se >= pos {
+			t.seedArrive(se)
+			pos = se + 1
+		}
 	}
 	t.scanned = int64(end - start)
 	t.sent()
+}
+
+// nearer returns the first transfer from j on whose sender is tainted,
+// below the hop limit and passing on (its hop byte under maxH: untainted
+// and terminals are above) and whose receiver it would bring nearer than
+// it is (h+d below the receiver's byte), or len(from). Like crossing, it is
+// a function of its own so that its loop keeps its variables in
+// registers.
+//
+//go:noinline
+func nearer(hops []uint8, from, to []uint32, maxH, d uint8, j uint32) uint32 {
+	n := uint32(len(from))
+	if j >= n {
+		return n
+	}
+	f, g := from[j:], to[j:n]
+	g = g[:len(f)]
+	for k, u := range f {
+		if h := hops[u]; h < maxH && h+d < hops[g[k]] {
+			return j + uint32(k)
+		}
+	}
+	return n
 }
 
 // reachStream is poison without a hop limit: time-respecting reachability
@@ -158,19 +191,10 @@ func (t *tracer) reachRange(a, b uint32) {
 	from, to, _ := t.g.Stream()
 	from = from[a:b]
 	to = to[a:b]
-	to = to[:len(from)]
 	seen, term, via, minV := t.seen, t.term, t.via, t.opt.MinValue
 	hasTerm := len(t.label) > 0
-	for j, u := range from {
-		v := to[j]
-		// Branch once, on "sender tainted and receiver not", which is
-		// rare once taint has spread and predictable before. One bitset
-		// for both ends keeps the working set in the core's cache;
-		// terminals (tainted but passing nothing on) are few and checked
-		// after.
-		if (seen[u>>6]>>(u&63))&^(seen[v>>6]>>(v&63))&1 == 0 {
-			continue
-		}
+	for j := crossing(seen, from, to, 0); j < len(from); j = crossing(seen, from, to, j+1) {
+		u, v := from[j], to[j]
 		i := a + uint32(j)
 		if term[u>>6]&(1<<(u&63)) != 0 && t.hops[u] == stopped || t.other(i) {
 			continue
@@ -192,6 +216,34 @@ func (t *tracer) reachRange(a, b uint32) {
 		via[v] = i
 		t.marked++
 	}
+}
+
+// crossing returns the first transfer from j on whose sender is in seen
+// and receiver is not, or len(from). It is the whole cost of an unlimited
+// poison trace, so it is a function of its own: inlined in reachRange's
+// loop, the registers that loop's rare work needs pushed this one's
+// variables onto the stack, a store and a load per transfer.
+//
+//go:noinline
+func crossing(seen []uint64, from, to []uint32, j int) int {
+	if len(seen) == 0 || j >= len(from) {
+		return len(from)
+	}
+	mask := len(seen) - 1 // a power of two less one (bitsetWords)
+	f, g := from[j:], to[j:len(from)]
+	g = g[:len(f)]
+	for k, u := range f {
+		v := g[k]
+		// One branch, on "sender tainted and receiver not", which is
+		// rare once taint has spread and predictable before. One bitset
+		// for both ends keeps the working set in the core's cache;
+		// terminals (tainted but passing nothing on) are few and checked
+		// by the caller.
+		if (seen[int(u>>6)&mask]>>(u&63))&^(seen[int(v>>6)&mask]>>(v&63))&1 != 0 {
+			return j + k
+		}
+	}
+	return len(from)
 }
 
 // has tests v's bit in a node bitset.

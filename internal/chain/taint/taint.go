@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -390,7 +391,7 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 	for i := range t.hops {
 		t.hops[i] = untainted
 	}
-	words := n/64 + 1
+	words := bitsetWords(n)
 	t.seen, t.prop, t.term = make([]uint64, words), make([]uint64, words), make([]uint64, words)
 	for addr, l := range opt.Labels {
 		if id, ok := g.Lookup(addr); ok {
@@ -408,6 +409,11 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 	}
 	return t
 }
+
+// bitsetWords sizes a bitset over n nodes: a power of two words, so the
+// hot loops index it with a mask instead of a bounds check (ids are below
+// n, which the mask leaves as they are).
+func bitsetWords(n int) int { return 1 << bits.Len(uint(n/64)) }
 
 // mark records taint arriving at v with h hops over edge e at time ts.
 func (t *tracer) mark(v graph.NodeID, h uint8, e uint32, ts int64, seed bool) {

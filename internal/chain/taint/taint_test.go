@@ -408,3 +408,98 @@ func heldOf(s *packed[acct], v graph.NodeID) float64 {
 	}
 	return 0
 }
+
+// The hop-limited poison trace (a scan that skips to candidate transfers)
+// agrees with a plain walk over the stream, transfer by transfer, on which
+// addresses taint reaches and at how many hops, with several seeds,
+// terminals and small hop limits, where the limit decides.
+func TestHopLimitedPoisonByWalk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 3))
+	for round := range 300 {
+		nodes := 3 + rng.IntN(25)
+		b := graph.NewBuilder()
+		txs := rng.IntN(80)
+		for k := range txs {
+			// Transactions of one to three transfers at one time.
+			at := 1 + rng.Int64N(60)
+			for range 1 + rng.IntN(3) {
+				u, v := rng.IntN(nodes), rng.IntN(nodes)
+				if u != v {
+					b.Add(graph.Transfer{Tx: fmt.Sprint("t", k), From: fmt.Sprint("n", u), To: fmt.Sprint("n", v),
+						Time: at, Amount: graph.AmountFromUint64(1 + rng.Uint64N(9))})
+				}
+			}
+		}
+		g := b.Build()
+		var seeds []Seed
+		src := map[graph.NodeID]bool{}
+		for range rng.IntN(3) {
+			a := fmt.Sprint("n", rng.IntN(nodes))
+			if id, ok := g.Lookup(a); ok && !src[id] {
+				src[id] = true
+				seeds = append(seeds, Seed{Address: a})
+			}
+		}
+		// Stolen transactions: their transfers are the theft, wherever
+		// their senders stand.
+		seedEdge := map[uint32]bool{}
+		for range rng.IntN(3) {
+			h := fmt.Sprint("t", rng.IntN(max(txs, 1)))
+			if tx, ok := g.LookupTx(h); ok {
+				seeds = append(seeds, Seed{Tx: h})
+				for _, e := range g.TxEdges(tx) {
+					seedEdge[e] = true
+				}
+			}
+		}
+		if len(seeds) == 0 {
+			continue
+		}
+		labels := map[string]Label{}
+		term := map[graph.NodeID]bool{}
+		for range rng.IntN(3) {
+			a := fmt.Sprint("n", rng.IntN(nodes))
+			if id, ok := g.Lookup(a); ok && !src[id] {
+				labels[a], term[id] = Label{Kind: "exchange", Name: "X"}, true
+			}
+		}
+		maxH := 1 + rng.IntN(4)
+		r, err := Trace(g, seeds, Options{Model: Poison, MaxHops: maxH, Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// The walk: each transfer in time order passes taint from a
+		// tainted sender under the limit that is not a terminal.
+		want := map[graph.NodeID]int{}
+		for id := range src {
+			want[id] = 0
+		}
+		from, to, _ := g.Stream()
+		for i := range from {
+			u, v := from[i], to[i]
+			h, ok := want[u]
+			if seedEdge[uint32(i)] {
+				h, ok = 0, true
+			} else if !ok || h >= maxH || term[u] {
+				continue
+			}
+			if cur, ok := want[v]; !ok || h+1 < cur {
+				want[v] = h + 1
+			}
+		}
+		got := map[graph.NodeID]int{}
+		for i := range r.Len() {
+			n := r.At(i)
+			got[n.ID] = n.Hops
+		}
+		if len(got) != len(want) {
+			t.Fatalf("round %d (max hops %d): trace reached %v, the walk %v", round, maxH, got, want)
+		}
+		for id, h := range want {
+			if got[id] != h {
+				t.Fatalf("round %d (max hops %d): %s at %d hops, the walk says %d", round, maxH, g.Address(id), got[id], h)
+			}
+		}
+	}
+}
