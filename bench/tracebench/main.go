@@ -4,15 +4,26 @@
 // process's resident memory. bench/trace.sh runs it beside python3-igraph.
 //
 //	go run ./bench/tracebench -snapshot pa.snap -seed-node 0 -runs 5
+//	go run ./bench/tracebench -snapshot pa.snap -runs 9 -hops -1 \
+//	    -models poison,haircut@1e16,fifo@1e16 \
+//	    -peer "/usr/bin/python3 bench/igraph_bfs.py pa.txt serve"
+//
+// With -peer, each round runs the peer's search once and then each model
+// once, so both sample the same phase of a shared host, and the ratio to
+// the peer is taken per round before its median.
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,15 +31,25 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/chain/taint"
 )
 
+// spec is one model to time; "haircut@1e16" sets its minimum value.
+type spec struct {
+	model taint.Model
+	min   float64
+	times []time.Duration
+	ratio []float64 // per round, with -peer: edges/s over the peer's
+	r     *taint.Result
+}
+
 func main() {
 	path := flag.String("snapshot", "", "graph snapshot")
 	seedNode := flag.Int("seed-node", 0, "node number of the seed address")
 	runs := flag.Int("runs", 5, "runs per model")
-	models := flag.String("models", "poison,haircut,fifo", "models to time")
-	minValue := flag.Float64("min", 0, "minimum taint value")
+	models := flag.String("models", "poison,haircut,fifo", "models to time, each optionally with @MIN (its minimum value)")
+	minValue := flag.Float64("min", 0, "minimum taint value of models without @MIN")
 	hops := flag.Int("hops", taint.MaxHopsLimit, "maximum hops")
 	openOnly := flag.Bool("open-only", false, "only time opening the snapshot")
 	clean := flag.Bool("clean-shortfall", false, "haircut/FIFO: payments beyond the visible balance are clean (generated graphs have no balance-consistent amounts)")
+	peerCmd := flag.String("peer", "", "command of a peer search to alternate with (bench/igraph_bfs.py EDGELIST serve)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -50,34 +71,139 @@ func main() {
 	if *openOnly {
 		return
 	}
-	seed := g.Address(graph.NodeID(*seedNode))
-	for _, name := range strings.Split(*models, ",") {
+	var specs []*spec
+	for _, item := range strings.Split(*models, ",") {
+		name, minS, hasMin := strings.Cut(item, "@")
 		m, err := taint.ParseModel(name)
 		if err != nil {
 			log.Fatal(err)
 		}
-		var times []time.Duration
-		var r *taint.Result
-		for range *runs {
-			s := time.Now()
-			opt := taint.Options{Model: m, MaxHops: *hops, MinValue: *minValue}
-			if *clean {
-				opt.Shortfall = taint.Clean
+		s := &spec{model: m, min: *minValue}
+		if hasMin {
+			if s.min, err = strconv.ParseFloat(minS, 64); err != nil {
+				log.Fatalf("model %q: %v", item, err)
 			}
-			r, err = taint.Trace(g, []taint.Seed{{Address: seed}}, opt)
-			if err != nil {
-				log.Fatal(err)
-			}
-			times = append(times, time.Since(s))
 		}
-		// The first run is what a one-shot trace (the CLI) costs: its
-		// arrays are fresh memory, which later runs reuse.
-		first := times[0]
-		slices.Sort(times)
-		med := times[len(times)/2]
-		fmt.Printf("%-8s median %.3fs best %.3fs first %.3fs: %.1f M edges/s (median), %d tainted of %d, RSS %d MB\n",
-			m, med.Seconds(), times[0].Seconds(), first.Seconds(), float64(r.Scanned)/med.Seconds()/1e6, r.Len(), g.NumNodes(), rssMB())
+		specs = append(specs, s)
 	}
+	seed := g.Address(graph.NodeID(*seedNode))
+	trace := func(s *spec) float64 {
+		opt := taint.Options{Model: s.model, MaxHops: *hops, MinValue: s.min}
+		if *clean {
+			opt.Shortfall = taint.Clean
+		}
+		start := time.Now()
+		r, err := taint.Trace(g, []taint.Seed{{Address: seed}}, opt)
+		if err != nil {
+			log.Fatal(err)
+		}
+		took := time.Since(start)
+		s.times, s.r = append(s.times, took), r
+		return float64(r.Scanned) / took.Seconds()
+	}
+
+	if *peerCmd == "" {
+		for _, s := range specs {
+			for range *runs {
+				trace(s)
+			}
+			report(s.model.String(), s.times, float64(s.r.Scanned), fmt.Sprintf("%d tainted of %d, RSS %d MB", s.r.Len(), g.NumNodes(), rssMB()))
+		}
+		return
+	}
+	p, err := startPeer(*peerCmd)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.close()
+	if p.edges != g.NumEdges() {
+		log.Fatalf("peer loaded %d edges, the snapshot has %d", p.edges, g.NumEdges())
+	}
+	var peerTimes []time.Duration
+	var reached int
+	for range *runs {
+		took, n, err := p.run()
+		if err != nil {
+			log.Fatal(err)
+		}
+		peerTimes, reached = append(peerTimes, took), n
+		peerRate := float64(p.edges) / took.Seconds()
+		for _, s := range specs {
+			s.ratio = append(s.ratio, trace(s)/peerRate)
+		}
+	}
+	report("igraph", peerTimes, float64(p.edges), fmt.Sprintf("%d reached of %d", reached, p.nodes))
+	for _, s := range specs {
+		report(s.model.String(), s.times, float64(s.r.Scanned), fmt.Sprintf("%d tainted of %d, RSS %d MB", s.r.Len(), g.NumNodes(), rssMB()))
+	}
+	for _, s := range specs {
+		rs := slices.Sorted(slices.Values(s.ratio))
+		fmt.Printf("%-8s %.1fx igraph (median of %d alternating rounds; range %.1f-%.1fx)\n", s.model, rs[len(rs)/2], len(rs), rs[0], rs[len(rs)-1])
+	}
+}
+
+// report prints a median line; the first run is what a one-shot trace (the
+// CLI) costs: its arrays are fresh memory, which later runs reuse.
+func report(name string, times []time.Duration, edges float64, rest string) {
+	first := times[0]
+	ts := slices.Sorted(slices.Values(times))
+	med := ts[len(ts)/2]
+	fmt.Printf("%-8s median %.3fs best %.3fs first %.3fs: %.1f M edges/s (median), %s\n",
+		name, med.Seconds(), ts[0].Seconds(), first.Seconds(), edges/med.Seconds()/1e6, rest)
+}
+
+// peer is a search process in serve mode (bench/igraph_bfs.py).
+type peer struct {
+	cmd          *exec.Cmd
+	in           io.WriteCloser
+	out          *bufio.Scanner
+	edges, nodes int
+}
+
+func startPeer(command string) (*peer, error) {
+	args := strings.Fields(command)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("peer %q: %w", command, err)
+	}
+	p := &peer{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	if !p.out.Scan() {
+		return nil, fmt.Errorf("peer %q exited before it was ready", command)
+	}
+	if _, err := fmt.Sscanf(p.out.Text(), "ready %d %d", &p.edges, &p.nodes); err != nil {
+		return nil, fmt.Errorf("peer %q said %q: %w", command, p.out.Text(), err)
+	}
+	return p, nil
+}
+
+// run asks for one search and returns the time the peer measured.
+func (p *peer) run() (time.Duration, int, error) {
+	if _, err := io.WriteString(p.in, "run\n"); err != nil {
+		return 0, 0, err
+	}
+	if !p.out.Scan() {
+		return 0, 0, fmt.Errorf("peer exited mid-run")
+	}
+	var sec float64
+	var reached int
+	if _, err := fmt.Sscanf(p.out.Text(), "%g %d", &sec, &reached); err != nil {
+		return 0, 0, fmt.Errorf("peer said %q: %w", p.out.Text(), err)
+	}
+	return time.Duration(sec * float64(time.Second)), reached, nil
+}
+
+func (p *peer) close() {
+	p.in.Close()
+	p.cmd.Wait()
 }
 
 // rssMB reads the resident set size from /proc (Linux).
