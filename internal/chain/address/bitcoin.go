@@ -1,6 +1,7 @@
 package address
 
 import (
+	"crypto/sha256"
 	"errors"
 	"strings"
 
@@ -60,10 +61,13 @@ func parseBase58(s string) (Address, error) {
 	if len(raw) != 25 {
 		return Address{}, newErr(s, ErrLength, -1, "base58 decodes to %d bytes, want 25", len(raw))
 	}
-	payload, version, err := base58.CheckDecode(s)
-	if err != nil {
+	// The checksum is checked here on the bytes decoded above:
+	// base58.CheckDecode would decode the string a second time.
+	first := sha256.Sum256(raw[:21])
+	if second := sha256.Sum256(first[:]); [4]byte(raw[21:25]) != [4]byte(second[:4]) {
 		return Address{}, newErr(s, ErrChecksum, -1, "base58check checksum does not match")
 	}
+	version, payload := raw[0], raw[1:21:21]
 	v, ok := base58Versions[version]
 	if !ok {
 		return Address{}, newErr(s, ErrVersion, -1, "base58 version byte 0x%02x is not a supported chain's", version)

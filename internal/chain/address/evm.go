@@ -3,6 +3,7 @@ package address
 import (
 	"encoding/hex"
 	"hash"
+	"io"
 	"sync"
 
 	"golang.org/x/crypto/sha3"
@@ -70,9 +71,16 @@ func parseEVM(s string) (Address, error) {
 		payload[(i-2)/2] = payload[(i-2)/2]<<4 | hexTab[c]
 	}
 	if hasLower && hasUpper {
-		sum := keccakDigits(lower[2:])
+		sum := keccakDigits((*[40]byte)(lower[2:]))
 		for i := 2; i < 42; i++ {
-			if s[i] != eip55Digit(lower[i], &sum, i-2) {
+			// Digits have no case; a letter is upper case exactly when
+			// its nibble of the hash is 8 or more.
+			c, d := s[i], i-2
+			if c < 'A' {
+				continue
+			}
+			nibble := sum[d/2] >> (4 * (1 - d%2)) & 0x0f
+			if (c < 'a') != (nibble >= 8) {
 				return Address{}, newErr(s, ErrEIP55, i, "mixed-case address has the wrong case here; checksummed form is %s", eip55(string(lower[2:])))
 			}
 		}
@@ -80,19 +88,33 @@ func parseEVM(s string) (Address, error) {
 	return Address{Chains: EVMChains, Kind: Account, Network: Mainnet, Canonical: string(lower[:]), Payload: payload, WitnessVersion: -1}, nil
 }
 
+// keccak is a Keccak-256 state with the buffers it reads and writes:
+// slices passed through the hash's interface escape to the heap, so
+// buffers on the caller's stack would cost an allocation each.
+type keccak struct {
+	h   hash.Hash
+	r   io.Reader // h's squeeze: reading it skips the copy of the state Sum makes
+	in  [40]byte
+	sum [32]byte
+}
+
 // keccakPool holds Keccak-256 states: one costs more to make than to run
 // on 40 bytes.
-var keccakPool = sync.Pool{New: func() any { return sha3.NewLegacyKeccak256() }}
+var keccakPool = sync.Pool{New: func() any {
+	h := sha3.NewLegacyKeccak256()
+	return &keccak{h: h, r: h.(io.Reader)}
+}}
 
-// keccakDigits is Keccak-256 of the lower-case ASCII hex digits, which
+// keccakDigits is Keccak-256 of the 40 lower-case ASCII hex digits, which
 // EIP-55 takes the case of each letter from.
-func keccakDigits(digits []byte) [32]byte {
-	h := keccakPool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(digits)
-	var sum [32]byte
-	h.Sum(sum[:0])
-	keccakPool.Put(h)
+func keccakDigits(digits *[40]byte) [32]byte {
+	k := keccakPool.Get().(*keccak)
+	k.h.Reset()
+	k.in = *digits
+	k.h.Write(k.in[:])
+	k.r.Read(k.sum[:])
+	sum := k.sum
+	keccakPool.Put(k)
 	return sum
 }
 
@@ -110,9 +132,12 @@ func eip55Digit(c byte, sum *[32]byte, i int) byte {
 	return c
 }
 
-// eip55 returns the EIP-55 checksummed form of 40 lower-case hex digits.
+// eip55 returns the EIP-55 checksummed form of 40 lower-case hex digits
+// (the canonical form of an EVM address after its 0x).
 func eip55(lowerHex string) string {
-	sum := keccakDigits([]byte(lowerHex))
+	var digits [40]byte
+	copy(digits[:], lowerHex)
+	sum := keccakDigits(&digits)
 	out := make([]byte, 2+len(lowerHex))
 	out[0], out[1] = '0', 'x'
 	for i := 0; i < len(lowerHex); i++ {
