@@ -219,10 +219,10 @@ func (t *tracer) reachRange(a, b uint32) {
 }
 
 // crossing returns the first transfer from j on whose sender is in seen
-// and receiver is not, or len(from). It is the whole cost of an unlimited
-// poison trace, so it is a function of its own: inlined in reachRange's
-// loop, the registers that loop's rare work needs pushed this one's
-// variables onto the stack, a store and a load per transfer.
+// and receiver is not, or len(from). It is nearly all of an unlimited
+// poison trace's time, so it is a function of its own: inlined in
+// reachRange's loop, the registers that loop's rare work needs pushed this
+// one's variables onto the stack, a store and a load per transfer.
 //
 //go:noinline
 func crossing(seen []uint64, from, to []uint32, j int) int {
