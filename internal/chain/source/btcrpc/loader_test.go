@@ -1,9 +1,11 @@
 package btcrpc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -506,6 +508,25 @@ func TestLoaderErrors(t *testing.T) {
 			t.Errorf("Next() = %d after cancelling at block 3", l.Next())
 		}
 	})
+	// Cancelled just after a failing call was answered: the error says
+	// cancelled, not the node's 503.
+	t.Run("cancelled while failing", func(t *testing.T) {
+		n := newFakeNode(t, "main", "core")
+		testChain(n)
+		ctx, cancel := context.WithCancel(context.Background())
+		n.fail = func(method string, params []json.RawMessage) (int, string, http.Header, bool) {
+			return http.StatusServiceUnavailable, "busy", nil, true
+		}
+		cfg := fastConfig(n)
+		cfg.HTTPClient = &http.Client{Transport: cancelAfter{http.DefaultTransport, cancel}}
+		l, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err = l.Run(ctx, &sliceSink{}); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
 }
 
 var errSinkFull = errors.New("sink full")
@@ -594,4 +615,25 @@ func TestStateFile(t *testing.T) {
 	if err := writeState(filepath.Join(dir, "missing", "s.json"), want); err == nil {
 		t.Error("writeState into a missing directory: no error")
 	}
+}
+
+// cancelAfter cancels a context once a response has come back in full.
+type cancelAfter struct {
+	base   http.RoundTripper
+	cancel context.CancelFunc
+}
+
+func (c cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	c.cancel()
+	return resp, nil
 }

@@ -107,6 +107,11 @@ func (c *client) call(ctx context.Context, method string, params []any, out any)
 			}
 			return nil
 		}
+		if ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
+			// Cancelled while the failed attempt was answered: the
+			// cancellation is what the caller needs to see.
+			return fmt.Errorf("%s: %w (after %d attempts; last error: %v)", method, context.Cause(ctx), attempt+1, err)
+		}
 		if !retry || attempt >= c.retries || ctx.Err() != nil {
 			if attempt > 0 {
 				return fmt.Errorf("%s: %w (after %d attempts)", method, err, attempt+1)

@@ -1,9 +1,11 @@
 package ethrpc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -325,4 +327,41 @@ func TestRetryStopsOnCancel(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
+}
+
+// Cancelled just after a failing call was answered: the error says
+// cancelled, not the node's 503 (a race the retry loop once lost).
+func TestCancelWhileFailing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := longChain(1)
+	f.hook = func(w http.ResponseWriter, _ *fakeReq) bool {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return true
+	}
+	cfg := fastConfig(f.start(t))
+	cfg.HTTPClient = &http.Client{Transport: cancelAfter{http.DefaultTransport, cancel}}
+	if _, err := mustLoader(t, cfg).Sync(ctx, &sliceSink{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// cancelAfter cancels a context once a response has come back in full.
+type cancelAfter struct {
+	base   http.RoundTripper
+	cancel context.CancelFunc
+}
+
+func (c cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	c.cancel()
+	return resp, nil
 }

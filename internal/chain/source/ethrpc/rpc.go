@@ -93,6 +93,11 @@ func (c *client) call(ctx context.Context, method string, out any, params ...any
 	}
 	for attempt := 1; ; attempt++ {
 		null, err = c.do(ctx, method, out, params)
+		if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
+			// Cancelled while the failed attempt was answered: the
+			// cancellation is what the caller needs to see.
+			return false, fmt.Errorf("%s: %w (after %v)", method, context.Cause(ctx), err)
+		}
 		if err == nil || !retryable(ctx, err) || attempt >= c.attempts {
 			return null, err
 		}
