@@ -1,11 +1,9 @@
 package btcrpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-intel/bulwark/internal/chain/chaintest"
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 )
 
@@ -518,7 +517,7 @@ func TestLoaderErrors(t *testing.T) {
 			return http.StatusServiceUnavailable, "busy", nil, true
 		}
 		cfg := fastConfig(n)
-		cfg.HTTPClient = &http.Client{Transport: cancelAfter{http.DefaultTransport, cancel}}
+		cfg.HTTPClient = &http.Client{Transport: chaintest.CancelAfter{Base: http.DefaultTransport, Cancel: cancel}}
 		l, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -615,25 +614,4 @@ func TestStateFile(t *testing.T) {
 	if err := writeState(filepath.Join(dir, "missing", "s.json"), want); err == nil {
 		t.Error("writeState into a missing directory: no error")
 	}
-}
-
-// cancelAfter cancels a context once a response has come back in full.
-type cancelAfter struct {
-	base   http.RoundTripper
-	cancel context.CancelFunc
-}
-
-func (c cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.base.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	c.cancel()
-	return resp, nil
 }

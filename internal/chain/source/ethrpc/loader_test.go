@@ -1,11 +1,9 @@
 package ethrpc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-intel/bulwark/internal/chain/chaintest"
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 )
 
@@ -339,29 +338,8 @@ func TestCancelWhileFailing(t *testing.T) {
 		return true
 	}
 	cfg := fastConfig(f.start(t))
-	cfg.HTTPClient = &http.Client{Transport: cancelAfter{http.DefaultTransport, cancel}}
+	cfg.HTTPClient = &http.Client{Transport: chaintest.CancelAfter{Base: http.DefaultTransport, Cancel: cancel}}
 	if _, err := mustLoader(t, cfg).Sync(ctx, &sliceSink{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-}
-
-// cancelAfter cancels a context once a response has come back in full.
-type cancelAfter struct {
-	base   http.RoundTripper
-	cancel context.CancelFunc
-}
-
-func (c cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.base.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	c.cancel()
-	return resp, nil
 }
