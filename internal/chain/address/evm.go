@@ -73,14 +73,9 @@ func parseEVM(s string) (Address, error) {
 	if hasLower && hasUpper {
 		sum := keccakDigits((*[40]byte)(lower[2:]))
 		for i := 2; i < 42; i++ {
-			// Digits have no case; a letter is upper case exactly when
-			// its nibble of the hash is 8 or more.
-			c, d := s[i], i-2
-			if c < 'A' {
-				continue
-			}
-			nibble := sum[d/2] >> (4 * (1 - d%2)) & 0x0f
-			if (c < 'a') != (nibble >= 8) {
+			// Digits have no case; a letter must be upper case exactly
+			// where EIP-55 says.
+			if c := s[i]; c >= 'A' && (c < 'a') != eip55Upper(&sum, i-2) {
 				return Address{}, newErr(s, ErrEIP55, i, "mixed-case address has the wrong case here; checksummed form is %s", eip55(string(lower[2:])))
 			}
 		}
@@ -118,15 +113,15 @@ func keccakDigits(digits *[40]byte) [32]byte {
 	return sum
 }
 
-// eip55Digit is lower-case hex digit c at position i in its EIP-55 case: a
-// letter is upper-cased when nibble i of the digits' Keccak-256 is 8 or
-// more.
+// eip55Upper reports whether a letter at position i of the digits is upper
+// case in EIP-55: when nibble i of their Keccak-256 is 8 or more.
+func eip55Upper(sum *[32]byte, i int) bool {
+	return sum[i/2]>>(4*(1-i%2))&0x0f >= 8
+}
+
+// eip55Digit is lower-case hex digit c at position i in its EIP-55 case.
 func eip55Digit(c byte, sum *[32]byte, i int) byte {
-	nibble := sum[i/2] >> 4
-	if i%2 == 1 {
-		nibble = sum[i/2] & 0x0f
-	}
-	if c >= 'a' && c <= 'f' && nibble >= 8 {
+	if c >= 'a' && c <= 'f' && eip55Upper(sum, i) {
 		c -= 'a' - 'A'
 	}
 	return c

@@ -95,6 +95,32 @@ func (t *tracer) poison(start, end uint32) {
 		t.reachStream(start, end)
 		return
 	}
+	t.bySeeds(start, end, t.nearerRange)
+	t.scanned = int64(end - start)
+	t.sent()
+}
+
+// bySeeds cuts the stream from start to end at the seed transfers: scan
+// takes each stretch between them, a plain range with no seed to compare
+// against, and each seed reaches its receiver at its place in time.
+func (t *tracer) bySeeds(start, end uint32, scan func(a, b uint32)) {
+	pos := start
+	for _, se := range t.seedSchedule() {
+		if stop := min(se, end); stop > pos {
+			scan(pos, stop)
+		}
+		if se >= end {
+			break
+		}
+		if se >= pos {
+			t.seedArrive(se)
+			pos = se + 1
+		}
+	}
+}
+
+// nearerRange is hop-limited poison over transfers a to b.
+func (t *tracer) nearerRange(a, b uint32) {
 	from, to, tm := t.g.Stream()
 	hops, maxH, minV := t.hops, t.maxHops, t.opt.MinValue
 	// Into a UTXO transaction's pseudo-node taint keeps its hop count
@@ -104,39 +130,24 @@ func (t *tracer) poison(start, end uint32) {
 	if t.isTx != nil {
 		d = 0
 	}
-	// As in reachStream, the stream is cut at the seed transfers.
-	pos := start
-	for _, se := range t.seedSchedule() {
-		stop := min(se, end)
-		f, g := from[:stop], to[:stop]
-		for i := nearer(hops, f, g, maxH, d, pos); i < stop; i = nearer(hops, f, g, maxH, d, i+1) {
-			if t.other(i) {
+	f, g := from[:b], to[:b]
+	for i := nearer(hops, f, g, maxH, d, a); i < b; i = nearer(hops, f, g, maxH, d, i+1) {
+		if t.other(i) {
+			continue
+		}
+		v := to[i]
+		nh := t.next(v, hops[from[i]])
+		if nh >= hops[v] { // already as near; a terminal's or new node's byte is high
+			continue
+		}
+		if minV > 0 {
+			if x := t.g.Value(i); x < minV {
+				t.dropped += x
 				continue
 			}
-			v := to[i]
-			nh := t.next(v, hops[from[i]])
-			if nh >= hops[v] { // already as near; a terminal's or new node's byte is high
-				continue
-			}
-			if minV > 0 {
-				if x := t.g.Value(i); x < minV {
-					t.dropped += x
-					continue
-				}
-			}
-			t.mark(v, nh, i, int64(tm[i]), false)
 		}
-		pos = max(pos, stop)
-		if se >= end {
-			break
-		}
-		if se >= pos {
-			t.seedArrive(se)
-			pos = se + 1
-		}
+		t.mark(v, nh, i, int64(tm[i]), false)
 	}
-	t.scanned = int64(end - start)
-	t.sent()
 }
 
 // nearer returns the first transfer from j on whose sender is tainted,
@@ -166,22 +177,7 @@ func nearer(hops []uint8, from, to []uint32, maxH, d uint8, j uint32) uint32 {
 // over the edge stream, testing bits in two bitsets that stay in the core's
 // cache. Hop counts are those of the path that first brought the taint.
 func (t *tracer) reachStream(start, end uint32) {
-	// The stream is cut at the seed transfers, so the inner loop is a
-	// plain range over the two columns with nothing else to compare.
-	pos := start
-	for _, se := range t.seedSchedule() {
-		stop := min(se, end)
-		if stop > pos {
-			t.reachRange(pos, stop)
-		}
-		if se >= end {
-			break
-		}
-		if se >= pos {
-			t.seedArrive(se)
-			pos = se + 1
-		}
-	}
+	t.bySeeds(start, end, t.reachRange)
 	t.scanned = int64(end - start)
 	t.lazyOrder = t.marked > 0
 	t.sent()

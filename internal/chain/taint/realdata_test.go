@@ -24,8 +24,7 @@ type gtCase struct {
 	name      string
 	sources   []string
 	terminals []string
-	addrs     map[string]bool  // every address of the case
-	firstAt   map[string]int64 // when each first appears in the case
+	firstAt   map[string]int64 // every address of the case: when it first appears
 	first     int64
 }
 
@@ -33,7 +32,7 @@ func loadCase(t *testing.T, b *graph.Builder, l *source.Loader, name string) gtC
 	t.Helper()
 	ctx := context.Background()
 	dir := corpus.Path(t, "chain/mftracer_ground_truth")
-	c := gtCase{name: name, addrs: map[string]bool{}, firstAt: map[string]int64{}}
+	c := gtCase{name: name, firstAt: map[string]int64{}}
 	var err error
 	if c.sources, _, err = source.ReadAddressFile(ctx, dir+"/"+name+"-source_addresses.csv"); err != nil {
 		t.Fatal(err)
@@ -46,9 +45,6 @@ func loadCase(t *testing.T, b *graph.Builder, l *source.Loader, name string) gtC
 		t.Fatal(err)
 	}
 	c.first = rec.first
-	for a := range c.firstAt {
-		c.addrs[a] = true
-	}
 	return c
 }
 
@@ -167,7 +163,7 @@ func realCases(t *testing.T, n int, afterUse bool) {
 	firstAt := map[string]int64{}
 	var touch []string
 	for _, c := range cases {
-		touch = slices.AppendSeq(touch, maps.Keys(c.addrs))
+		touch = slices.AppendSeq(touch, maps.Keys(c.firstAt))
 		for a, f := range c.firstAt {
 			if g, ok := firstAt[a]; !ok || f < g {
 				firstAt[a] = f
@@ -220,7 +216,7 @@ func realCases(t *testing.T, n int, afterUse bool) {
 				if n.Amount < 1 {
 					continue
 				}
-				if c.addrs[n.Address] {
+				if _, ok := c.firstAt[n.Address]; ok {
 					inCase++
 				} else {
 					unrelated++
@@ -230,13 +226,13 @@ func realCases(t *testing.T, n int, afterUse bool) {
 			// reached by any trace (three of HB's fourteen).
 			present := 0
 			for _, a := range c.terminals {
-				if c.addrs[a] {
+				if _, ok := c.firstAt[a]; ok {
 					present++
 				}
 			}
 			recall := float64(reached) / float64(present)
 			line := fmt.Sprintf("%-7s %-8s recall %d/%d = %.1f%% (%d terminals listed), case addresses tainted %d/%d, unrelated addresses tainted %d (precision %.1f%%), %.2fs",
-				c.name, m, reached, present, 100*recall, len(c.terminals), inCase, len(c.addrs), unrelated, 100*float64(inCase)/float64(max(1, inCase+unrelated)), took.Seconds())
+				c.name, m, reached, present, 100*recall, len(c.terminals), inCase, len(c.firstAt), unrelated, 100*float64(inCase)/float64(max(1, inCase+unrelated)), took.Seconds())
 			table = append(table, line)
 			// FIFO sends clean funds that arrived first ahead of the stolen
 			// ones, so months of unrelated deposits queued in front of the
