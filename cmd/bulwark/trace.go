@@ -53,6 +53,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	rpcPass := fs.String("rpc-password", os.Getenv("BULWARK_RPC_PASSWORD"), "Bitcoin RPC password (default $BULWARK_RPC_PASSWORD)")
 	internal := fs.Bool("internal", false, "with --rpc --chain eth: also load the ether contracts move inside transactions (mixer payouts, bridge releases), with debug_traceBlockByNumber; the node must serve its debug API")
 	modelName := fs.String("model", "haircut", "taint model: poison, haircut or fifo")
+	shortfall := fs.String("shortfall", "proportional", "haircut and fifo, a payment beyond what the graph shows an address holding: proportional (the missing funds are tainted in the share of all it received; for partial graphs) or clean (taint exactly conserved)")
 	hops := fs.Int("hops", 10, "stop this many transfers from the theft (0: no limit)")
 	minValue := fs.Float64("min", 0, "drop taint under this value, in the display unit (see --unit)")
 	threshold := fs.Float64("threshold", -1, "list (and make indicators of) addresses with at least this taint, in the display unit (default: --min)")
@@ -80,6 +81,15 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	}
 	if (len(graphs) == 0) == (*rpcURL == "") {
 		return fmt.Errorf("%w: give --graph or --rpc (one of them)", errUsage)
+	}
+	var rule taint.Shortfall
+	switch strings.ToLower(*shortfall) {
+	case "proportional":
+		rule = taint.Proportional
+	case "clean":
+		rule = taint.Clean
+	default:
+		return fmt.Errorf("%w: --shortfall %q: want proportional or clean", errUsage, *shortfall)
 	}
 	model, err := taint.ParseModel(*modelName)
 	if err != nil {
@@ -145,6 +155,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	}
 	scale := math.Pow10(unit.Decimals)
 	opt := taint.Options{Model: model, MaxHops: *hops, MinValue: *minValue * scale, Labels: labels, End: end, OneAsset: oneAsset, Asset: asset}
+	opt.Shortfall = rule
 	if *hops == 0 {
 		opt.MaxHops = taint.Unlimited
 	}
@@ -177,7 +188,13 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *stixOut != "" {
-		objs, err := taint.BuildSTIX(rep, taint.STIXOptions{ActorRef: *actor, Name: *name, TLP: tlp})
+		// --limit shortens what is printed, not what is published: every
+		// laundering address over the threshold becomes an indicator.
+		full := rep
+		if rep.Truncated > 0 {
+			full = taint.BuildReport(res, seeds, taint.ReportOptions{Unit: unit, Threshold: th * scale, Limit: rep.Totals.Listed})
+		}
+		objs, err := taint.BuildSTIX(full, taint.STIXOptions{ActorRef: *actor, Name: *name, TLP: tlp})
 		if err != nil {
 			return err
 		}
@@ -197,6 +214,10 @@ func printTrace(e *env, rep *taint.Report) {
 	u := taint.Unit{Name: rep.Unit}
 	fmt.Fprintf(e.stdout, "%s trace from %s: %s stolen, %d addresses tainted, %s reached services\n",
 		rep.Model, strings.Join(rep.Seeds, ", "), u.Format(rep.Totals.Stolen), rep.Totals.Tainted, u.Format(rep.Totals.AtExits))
+	if rep.Totals.Inferred > 0 {
+		fmt.Fprintf(e.stdout, "  %s of the taint is inferred: addresses paid more than the graph shows them receiving, and the missing funds were taken as tainted in the share they had received (--shortfall clean to count them clean)\n",
+			u.Format(rep.Totals.Inferred))
+	}
 	for _, f := range rep.Findings {
 		fmt.Fprintln(e.stdout, "  "+f)
 	}

@@ -95,7 +95,11 @@ type ReportTotals struct {
 	AtExits    float64 `json:"at_exits"`    // taint that reached terminal services
 	Dropped    float64 `json:"dropped"`     // dust under the minimum value
 	BeyondHops float64 `json:"beyond_hops"` // taint that went on past the hop limit
-	Scanned    int64   `json:"edges_scanned"`
+	// Inferred is the taint the Proportional shortfall rule assumed for
+	// payments beyond what the graph shows an address holding: part of the
+	// amounts above, and the reason they can add up to more than Stolen.
+	Inferred float64 `json:"inferred,omitempty"`
+	Scanned  int64   `json:"edges_scanned"`
 }
 
 // Tainted is one address in the report.
@@ -163,6 +167,7 @@ func BuildReport(r *Result, seeds []Seed, opt ReportOptions) *Report {
 		Tainted:    r.Len(),
 		Dropped:    u.Show(r.Dropped),
 		BeyondHops: u.Show(r.Beyond),
+		Inferred:   u.Show(r.Inferred),
 		Scanned:    r.Scanned,
 	}
 	tainted := func(n Node) Tainted {

@@ -29,8 +29,13 @@
 // A seed address is a source: everything it sends after the start time is
 // stolen. A seed transaction taints its transfers in full. Balances are not
 // known for funds received before the loaded graph begins: when a payment
-// exceeds what the graph shows an address holding, the difference is taken
-// to be clean. Taint below the minimum value is dropped and counted, which
+// exceeds what the graph shows an address holding, Options.Shortfall says
+// what the difference was. By default (Proportional) it is tainted in the
+// share of everything the address received, since partial graphs such as
+// a laundering ground truth miss stolen funds (swap proceeds, earlier
+// legs); with Clean it is clean and taint is exactly conserved, as in the
+// textbook models. Result.Inferred and the report's totals say how much
+// taint the default inferred. Taint below the minimum value is dropped and counted, which
 // keeps dust (and dusting attacks) from spreading taint. Labelled services
 // (exchanges, mixers, bridges) are terminals: taint reaching them is
 // reported as an exit and not followed further, because an exchange's
