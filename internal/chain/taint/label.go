@@ -29,14 +29,17 @@ var (
 		"fixedfloat", "changenow", "sideshift", "otc", "dex", "uniswap", "1inch", "0x protocol",
 	}
 	mixerWords  = []string{"mixer", "mixing", "tornado", "sinbad", "blender", "wasabi", "samourai", "coinjoin", "railgun", "chipmixer"}
-	bridgeWords = []string{"bridge", "thorchain", "multichain", "wormhole", "stargate", "synapse", "avalanche bridge", "router", "renbridge", "across", "hop protocol", "orbiter"}
-	perpWords   = []string{"hacker", "hack", "exploiter", "exploit", "thief", "lazarus", "drainer", "phishing", "scam", "perpetrator", "src"}
+	bridgeWords = []string{"bridge", "thorchain", "multichain", "wormhole", "stargate", "synapse", "avalanche bridge", "renbridge", "transit swap", "cross chain", "across", "hop protocol", "orbiter"}
+	// Staking contracts take deposits too, but they are no exchange.
+	stakingWords = []string{"deposit contract", "beacon deposit", "staking"}
+	perpWords    = []string{"hacker", "hack", "exploiter", "exploit", "thief", "lazarus", "drainer", "phishing", "scam", "perpetrator", "src"}
 )
 
 // ClassifyLabel maps a label to a service kind: exchange, mixer or bridge
 // (terminals for tracing), perpetrator, or "" when it says nothing known.
 // Perpetrator words win, so "Harmony Bridge Hacker 45" is the hacker, not
-// the bridge.
+// the bridge. "Router" alone says nothing: DEX aggregators and mixers have
+// routers as well as bridges.
 func ClassifyLabel(label string) string {
 	l := " " + strings.ToLower(strings.NewReplacer("_", " ", "-", " ", ":", " ", ",", " ", ".", " ").Replace(label)) + " "
 	has := func(words []string) bool {
@@ -55,6 +58,8 @@ func ClassifyLabel(label string) string {
 		return "mixer"
 	case has(bridgeWords):
 		return "bridge"
+	case has(stakingWords):
+		return ""
 	case has(exchangeWords):
 		return "exchange"
 	}

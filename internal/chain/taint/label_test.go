@@ -18,6 +18,11 @@ func TestClassifyLabel(t *testing.T) {
 		"":                                   "",
 		"Terminus":                           "",
 		"rokx wallet":                        "",
+		"Uniswap V2: Router 2":               "exchange",
+		"1inch v5: Aggregation Router":       "exchange",
+		"Eth2 Beacon Deposit Contract":       "",
+		"Lido: Staking Deposit":              "",
+		"Transit Swap: Router V4 2":          "bridge",
 	} {
 		if got := ClassifyLabel(label); got != want {
 			t.Errorf("ClassifyLabel(%q) = %q, want %q", label, got, want)
