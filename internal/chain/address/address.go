@@ -403,3 +403,32 @@ func looksBech32(s string) bool {
 	}
 	return checkData(s, sep+1) < 0
 }
+
+// Fold returns the key under which a's other encodings of the same script
+// meet, chain-independent: a cashaddr (Bitcoin Cash) address and a
+// Litecoin M…/Q… address become the legacy base58 form with Bitcoin's
+// version bytes; everything else is its Canonical form. A list that
+// indexes Fold keys finds a listing whichever encoding the list or the
+// query was written in; two chains' addresses that share a key share the
+// key holder, since one private key controls both.
+func Fold(a Address) string {
+	if a.WitnessVersion >= 0 || len(a.Payload) != 20 || (a.Kind != P2PKH && a.Kind != P2SH) {
+		return a.Canonical
+	}
+	c := a.Canonical
+	cash := strings.Contains(c, ":")
+	ltcP2SH := a.Kind == P2SH && len(a.Chains) == 1 && a.Chains[0] == LTC
+	if !cash && !ltcP2SH {
+		return c
+	}
+	v := byte(0x00)
+	switch {
+	case a.Kind == P2SH && a.Network == Mainnet:
+		v = 0x05
+	case a.Kind == P2SH:
+		v = 0xc4
+	case a.Network != Mainnet:
+		v = 0x6f
+	}
+	return base58CheckEncode(a.Payload, v)
+}

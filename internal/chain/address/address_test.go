@@ -441,3 +441,59 @@ func FuzzEncodeParse(f *testing.F) {
 		}
 	})
 }
+
+// Fold brings the encodings one chain allows for a script to one key, and
+// leaves other addresses as they are.
+func TestFold(t *testing.T) {
+	same := [][]string{
+		{"1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"},
+		{"3CWFddi6m4ndiGyKqzYvsFYagqDLPVMTzC", "bitcoincash:ppm2qsznhks23z7629mms6s4cwef74vcwvn0h829pq", "MJiPwX84iBe4WnFDwsYGgtnz1XonPhUqhf"},
+	}
+	// Test networks: the BCH and LTC forms are made from legacy ones.
+	for _, legacy := range []string{"mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn", "2MzQwSSnBHWHqSAqtTVQ6v47XtaisrJa1Vc"} {
+		a, err := ParseFor(BCH, legacy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		group := []string{legacy, a.Canonical}
+		if a.Kind == P2SH {
+			l, err := ParseFor(LTC, legacy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			group = append(group, l.Canonical)
+		}
+		same = append(same, group)
+	}
+	for _, group := range same {
+		var keys []string
+		for _, s := range group {
+			a, err := Parse(s)
+			if err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+			keys = append(keys, Fold(a))
+		}
+		for i, k := range keys {
+			if k != group[0] {
+				t.Errorf("Fold(%s) = %s, want %s", group[i], k, group[0])
+			}
+		}
+	}
+	for _, s := range []string{
+		"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+		"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+		"ltc1qg42tkwuuxefutzxezdkdel39gfstuap288mfea",
+		"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+		"LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1", // LTC P2PKH has one encoding
+		"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+	} {
+		a, err := Parse(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if k := Fold(a); k != a.Canonical {
+			t.Errorf("Fold(%s) = %s, want its canonical %s", s, k, a.Canonical)
+		}
+	}
+}

@@ -664,13 +664,14 @@ func hasControl(s string) bool {
 	return false
 }
 
-// canonicalValue is the index form of a listed wallet value: the canonical
-// address when it parses (true), else the value as the store normalises it
-// (a lower-cased base58 address from the OFAC entity map stays findable
-// ignoring case).
+// canonicalValue is the index form of a listed wallet value: the address's
+// fold key (its canonical form, but one key for a Bitcoin Cash or Litecoin
+// script's two encodings) when it parses (true), else the value as the
+// store normalises it (a lower-cased base58 address from the OFAC entity
+// map stays findable ignoring case).
 func canonicalValue(v string) (string, bool) {
 	if a, err := address.Parse(v); err == nil {
-		return a.Canonical, true
+		return address.Fold(a), true
 	}
 	return stix.NormalizeValue(v), false
 }

@@ -91,6 +91,18 @@ type Result struct {
 	Reasons []Reason `json:"reasons,omitempty"`
 	// TLP is the most restrictive marking among the evidence shown.
 	TLP string `json:"tlp,omitempty"`
+	// key is what the index is searched for when it is not Canonical:
+	// address.Fold's form, under which a Bitcoin Cash or Litecoin address
+	// finds a listing written in its chain's other encoding.
+	key string
+}
+
+// lookup is the form r is looked up under.
+func (r *Result) lookup() string {
+	if r.key != "" {
+		return r.key
+	}
+	return r.Canonical
 }
 
 // ErrTooMany is returned for a batch over MaxBatch.
@@ -181,6 +193,9 @@ func parseInput(res *Result, in string) {
 	}
 	res.Canonical = a.Canonical
 	res.Chains = chainNames(a.Chains)
+	if k := address.Fold(a); k != a.Canonical {
+		res.key = k
+	}
 }
 
 // chainNames is chains as strings, shared for the common sets (every
@@ -348,7 +363,7 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	for i := range out {
 		if out[i].Error == "" {
 			start := len(sc.keyBuf)
-			sc.keyBuf = appendKey(sc.keyBuf, out[i].Canonical)
+			sc.keyBuf = appendKey(sc.keyBuf, out[i].lookup())
 			sc.which = append(sc.which, i)
 			sc.keys = append(sc.keys, sc.keyBuf[start:len(sc.keyBuf):len(sc.keyBuf)])
 		}
@@ -385,10 +400,10 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 		res := &out[i]
 		switch {
 		case !sc.hit[k]:
-			if needsLower(st, sc.keys[k], res.Canonical) {
+			if needsLower(st, sc.keys[k], res.lookup()) {
 				st.directRef(v, res, sc, sc.keys[k], noRef)
 			}
-		case sc.tags[k] != noRef && !needsLower(st, sc.keys[k], res.Canonical):
+		case sc.tags[k] != noRef && !needsLower(st, sc.keys[k], res.lookup()):
 			// The common hit, one listing under this exact spelling, is
 			// directRef without its bookkeeping for many.
 			l := st.listing(sc.tags[k])
@@ -412,7 +427,7 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 	sc.namesOn = false
 }
 
-// needsLower reports whether screening the address of key (canonical)
+// needsLower reports whether screening the address of key (lookup form)
 // also looks it up lower-cased: some sources lower-case every address,
 // which breaks base58 (the OFAC entity map in wide use does). A
 // case-insensitive match is still evidence, and two valid base58
@@ -442,7 +457,7 @@ type found struct {
 // direct fills res with the listings of its canonical address the view
 // may see. The caller holds the read lock.
 func (st *state) direct(v *view, res *Result, sc *scratch) {
-	sc.key = appendKey(sc.key[:0], res.Canonical)
+	sc.key = appendKey(sc.key[:0], res.lookup())
 	ref, ok := st.addrs.find(sc.key)
 	if !ok {
 		ref = noRef
@@ -457,8 +472,8 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 	if ref != noRef {
 		st.collect(v, sc, ref, false)
 	}
-	if needsLower(st, key, res.Canonical) {
-		sc.key = appendLower(sc.key[:0], res.Canonical)
+	if needsLower(st, key, res.lookup()) {
+		sc.key = appendLower(sc.key[:0], res.lookup())
 		if _, maybe := st.lower[string(sc.key)]; maybe {
 			if ref, ok := st.addrs.find(sc.key); ok {
 				st.collect(v, sc, ref, true)

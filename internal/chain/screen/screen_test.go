@@ -308,3 +308,61 @@ func TestScreenOFACDownstream(t *testing.T) {
 	}
 	t.Logf("%d addresses one hop and %d two hops downstream of the DPRK listings screen high", len(x1), len(x2))
 }
+
+// A Bitcoin Cash or Litecoin address screens as listed whichever of its
+// chain's encodings the list and the query use: the OFAC BCH list mixes
+// legacy and cashaddr, and exchanges show cashaddr and Litecoin's M….
+func TestScreenOtherEncodings(t *testing.T) {
+	s := newStore(t, "c")
+	day := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	var listed, other []string
+	for _, chain := range []address.Chain{address.BCH, address.LTC} {
+		path := corpus.Path(t, "chain/ofac_0xB10C_lists/sanctioned_addresses_"+string(chain)+".txt")
+		importFile(t, s, ofac.List, path, day)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Fields(string(b)) {
+			a, err := address.ParseFor(chain, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := address.Parse(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The same script in the chain's other encoding, if it has one.
+			alt := a.Canonical
+			if alt == p.Canonical {
+				alt = address.Fold(a)
+			}
+			if alt == p.Canonical {
+				continue // Litecoin L…: one encoding
+			}
+			listed, other = append(listed, l), append(other, alt)
+		}
+	}
+	if len(other) < 7 {
+		t.Fatalf("only %d addresses with a second encoding", len(other))
+	}
+	ix := load(t, s)
+	want, err := ix.Screen(ctx, screen.Operator(stix.TLPNone), listed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ix.Screen(ctx, screen.Operator(stix.TLPNone), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range other {
+		if want[i].Risk != screen.Severe || got[i].Risk != want[i].Risk || len(got[i].Reasons) != len(want[i].Reasons) {
+			t.Errorf("%s (listed as %s): risk %s with %d reasons, listed form %s with %d", other[i], listed[i],
+				got[i].Risk, len(got[i].Reasons), want[i].Risk, len(want[i].Reasons))
+		}
+		if got[i].Input != other[i] {
+			t.Errorf("input %s answered as %s", other[i], got[i].Input)
+		}
+	}
+	t.Logf("%d listed addresses screen severe in their other encoding too", len(other))
+}
