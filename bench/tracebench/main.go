@@ -51,6 +51,7 @@ func main() {
 	openOnly := flag.Bool("open-only", false, "only time opening the snapshot")
 	clean := flag.Bool("clean-shortfall", false, "haircut/FIFO: payments beyond the visible balance are clean (generated graphs have no balance-consistent amounts)")
 	peerCmd := flag.String("peer", "", "command of a peer search to alternate with (bench/igraph_bfs.py EDGELIST serve)")
+	calibrate := flag.Float64("calibrate", 0, "with -peer: the peer's edges/s on the machine the targets were set on; prints each model's median ratio times it")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	memprofile := flag.String("memprofile", "", "write an allocation profile here at the end")
 	flag.Parse()
@@ -152,6 +153,16 @@ func main() {
 	for _, s := range specs {
 		rs := slices.Sorted(slices.Values(s.ratio))
 		fmt.Printf("%-8s %.1fx igraph (median of %d alternating rounds; range %.1f-%.1fx)\n", s.model, rs[len(rs)/2], len(rs), rs[0], rs[len(rs)-1])
+	}
+	// A shared host's speed moves for minutes at a time; the ratio does
+	// not, so scaled by the peer's rate where the targets were set it says
+	// what the model does on that machine.
+	if *calibrate > 0 {
+		for _, s := range specs {
+			rs := slices.Sorted(slices.Values(s.ratio))
+			fmt.Printf("%-8s %.0f M edges/s where igraph does %.1f M (median ratio; range %.0f-%.0f M)\n", s.model,
+				rs[len(rs)/2]**calibrate/1e6, *calibrate/1e6, rs[0]**calibrate/1e6, rs[len(rs)-1]**calibrate/1e6)
+		}
 	}
 }
 
