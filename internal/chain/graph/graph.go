@@ -281,8 +281,11 @@ func (g *Graph) LookupAsset(name string) (uint32, bool) {
 func (g *Graph) NumAssets() int { return len(g.assetOff) - 1 }
 
 // AssetOf returns the asset of edge e: "" for the native coin.
-func (g *Graph) AssetOf(e uint32) string {
-	a := g.amtHi[e] >> amtHiBits
+func (g *Graph) AssetOf(e uint32) string { return g.AssetName(g.AssetIndex(e)) }
+
+// AssetName returns the name of asset number a (see AssetIndex): "" for
+// the native coin, else the token contract.
+func (g *Graph) AssetName(a uint32) string {
 	return string(g.assets[g.assetOff[a]:g.assetOff[a+1]])
 }
 

@@ -59,6 +59,13 @@ import (
 //
 // Graphs without timestamps (GEXF) are screened by reachability alone: all
 // in-transfers count, whatever their order.
+//
+// Amounts of different assets are not comparable in base units (a USDT
+// unit is 10⁻⁶ dollars, a wei 10⁻¹⁸ ether), so unless every transfer has
+// a USD value the formula runs once per asset the screened address
+// received, over that asset's transfers alone: its share of USDT inflow
+// from listed addresses, of ether, and so on. The largest share is the
+// exposure, and the evidence names its asset.
 
 // ExposureOptions tunes indirect exposure.
 type ExposureOptions struct {
@@ -91,8 +98,13 @@ type Exposure struct {
 	busy atomic.Bool
 
 	hubMu   sync.Mutex
-	hubSums map[uint32][]float64 // hub node → inflow prefix sums over all its in-edges
+	hubSums map[uint64][]float64 // hub node and asset (hubKey) → inflow prefix sums over its in-edges
 }
+
+// allAssets is the walker's asset when every transfer counts (USD values).
+const allAssets = math.MaxUint32
+
+func hubKey(node, asset uint32) uint64 { return uint64(node)<<32 | uint64(asset) }
 
 // precomp is what one pass over the graph found for one state of the index.
 type precomp struct {
@@ -129,7 +141,7 @@ func (ix *Index) AttachGraph(g *graph.Graph, opts ExposureOptions) *Exposure {
 	if opts.HubDegree <= 0 {
 		opts.HubDegree = 1024
 	}
-	e := &Exposure{ix: ix, g: g, opts: opts, nodes: g.NumNodes(), hubSums: map[uint32][]float64{}}
+	e := &Exposure{ix: ix, g: g, opts: opts, nodes: g.NumNodes(), hubSums: map[uint64][]float64{}}
 	if g.HasTxNodes() {
 		e.isTx = make([]uint64, (e.nodes+63)/64)
 		for n := range e.nodes {
@@ -174,6 +186,10 @@ type Indirect struct {
 	Path []Hop `json:"path"`
 	// Truncated: the work budget ran out, so Share is a lower bound.
 	Truncated bool `json:"truncated,omitempty"`
+	// Asset is the asset whose inflow Share is a part of ("" the native
+	// coin, else a token contract); absent when the graph's USD values
+	// put all assets in one unit.
+	Asset *string `json:"asset,omitempty"`
 }
 
 // Hop is one transfer of a path. Through a UTXO transaction, From is the
@@ -460,10 +476,16 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		e.ix.mu.RLock()
 		st := e.ix.st
 		v := pol.resolve(st)
-		w := walker{e: e, p: p, st: st, v: &v, budget: e.opts.Budget}
-		reason, ok := w.run(node)
+		var reason Reason
+		var share float64
+		for _, a := range e.assetsInto(node) {
+			w := walker{e: e, p: p, st: st, v: &v, budget: e.opts.Budget, asset: a}
+			if r, ok := w.run(node); ok && r.Indirect.Share > share {
+				reason, share = r, r.Indirect.Share
+			}
+		}
 		e.ix.mu.RUnlock()
-		if !ok {
+		if share == 0 {
 			continue
 		}
 		r.Reasons = append(r.Reasons, reason)
@@ -480,13 +502,32 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 	return nil
 }
 
-// walker computes one address's exposure.
+// assetsInto lists the assets node received, each to be screened on its
+// own (allAssets alone when the graph's USD values make them one unit).
+func (e *Exposure) assetsInto(node uint32) []uint32 {
+	if e.g.HasUSD() || e.g.NumAssets() <= 1 {
+		return []uint32{allAssets}
+	}
+	var out []uint32
+	for _, ed := range e.g.In(node) {
+		if a := e.g.AssetIndex(ed); !slices.Contains(out, a) {
+			out = append(out, a)
+			if len(out) == e.g.NumAssets() {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// walker computes one address's exposure in one asset.
 type walker struct {
-	e  *Exposure
-	p  *precomp
-	st *state
-	v  *view
-	sc scratch
+	e     *Exposure
+	p     *precomp
+	st    *state
+	v     *view
+	sc    scratch
+	asset uint32 // the asset followed, or allAssets
 
 	states []wstate
 	byKey  map[uint64]int32
@@ -657,6 +698,9 @@ func (w *walker) run(root uint32) (Reason, bool) {
 		w.budget -= len(in)
 		k := int(s.level) - w.e.cost(s.node)
 		for _, ed := range in {
+			if !w.counts(ed) {
+				continue
+			}
 			u := w.e.g.From(ed)
 			if !w.e.possible(w.p, u, k, ed) {
 				continue
@@ -686,6 +730,11 @@ func (w *walker) run(root uint32) (Reason, bool) {
 	}
 	share := math.Min(r.taint/total, 1)
 	return w.reason(rs, share), true
+}
+
+// counts reports whether transfer ed is of the walker's asset.
+func (w *walker) counts(ed uint32) bool {
+	return w.asset == allAssets || w.e.g.AssetIndex(ed) == w.asset
 }
 
 // share is state si's share at the moment of edge ed (timed), or its final
@@ -787,7 +836,7 @@ func b2i(b bool) int {
 func (w *walker) inflow(node, cut uint32) float64 {
 	in := w.e.g.In(node)
 	if len(in) >= w.e.opts.HubDegree {
-		sums := w.e.hubPrefix(node)
+		sums := w.e.hubPrefix(node, w.asset)
 		if cut == noCut {
 			return sums[len(sums)-1]
 		}
@@ -801,7 +850,10 @@ func (w *walker) inflow(node, cut uint32) float64 {
 		}
 		sums = make([]float64, upto+1)
 		for i, ed := range in[:upto] {
-			sums[i+1] = sums[i] + w.e.g.Value(ed)
+			sums[i+1] = sums[i]
+			if w.counts(ed) {
+				sums[i+1] += w.e.g.Value(ed)
+			}
 		}
 		if w.sums == nil {
 			w.sums = map[uint32][]float64{}
@@ -815,11 +867,12 @@ func (w *walker) inflow(node, cut uint32) float64 {
 	return sums[n]
 }
 
-// hubPrefix returns a hub's inflow prefix sums, computed once and shared by
-// every request.
-func (e *Exposure) hubPrefix(node uint32) []float64 {
+// hubPrefix returns a hub's inflow prefix sums in asset (or allAssets),
+// computed once and shared by every request.
+func (e *Exposure) hubPrefix(node, asset uint32) []float64 {
+	key := hubKey(node, asset)
 	e.hubMu.Lock()
-	sums, ok := e.hubSums[node]
+	sums, ok := e.hubSums[key]
 	e.hubMu.Unlock()
 	if ok {
 		return sums
@@ -827,10 +880,13 @@ func (e *Exposure) hubPrefix(node uint32) []float64 {
 	in := e.g.In(node)
 	sums = make([]float64, len(in)+1)
 	for i, ed := range in {
-		sums[i+1] = sums[i] + e.g.Value(ed)
+		sums[i+1] = sums[i]
+		if asset == allAssets || e.g.AssetIndex(ed) == asset {
+			sums[i+1] += e.g.Value(ed)
+		}
 	}
 	e.hubMu.Lock()
-	e.hubSums[node] = sums
+	e.hubSums[key] = sums
 	e.hubMu.Unlock()
 	return sums
 }
@@ -865,6 +921,12 @@ func (w *walker) reason(root int32, share float64) Reason {
 	slices.Reverse(path)
 	ind := &Indirect{Share: share, Path: w.hops(path), Truncated: w.trunc}
 	ind.Hops = len(ind.Path)
+	of := "its inflow"
+	if w.asset != allAssets {
+		name := w.e.g.AssetName(w.asset)
+		ind.Asset = &name
+		of = "its inflow of " + cmp.Or(name, "the native coin")
+	}
 	r := Reason{TLP: w.states[root].tlp.String(), Risk: risk, Indirect: ind}
 	if s := w.states[si].src; s >= 0 {
 		src := &w.found[s]
@@ -881,7 +943,7 @@ func (w *walker) reason(root int32, share float64) Reason {
 		}
 	}
 	pct := share * 100
-	r.Note = fmt.Sprintf("%.3g%% of its inflow comes from listed addresses within %d hops", pct, o.MaxHops)
+	r.Note = fmt.Sprintf("%.3g%% of %s comes from listed addresses within %d hops", pct, of, o.MaxHops)
 	if w.trunc {
 		r.Note += " (at least: the work budget ran out)"
 	}

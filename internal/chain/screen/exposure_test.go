@@ -278,3 +278,60 @@ func TestExposureFollowsIndex(t *testing.T) {
 		}
 	}
 }
+
+// Amounts of different assets are not added in base units: a million
+// USDT (10¹² base units) from S next to 0.01 ether (10¹⁶ wei) of clean
+// funds is all of A's USDT inflow, not 0.01 % of a sum of units.
+//
+//	t10 S→A 1,000,000 USDT        A's USDT: 100 % from S        → high
+//	t20 C→A 0.01 ETH              A's ether: 0 %
+//	t30 A→B 400,000 USDT, t40 C→B 600,000 USDT     B: 40 %       → high
+//	t50 S→D 1 ETH, t60 C→D 1 ETH, t70 C→D 10⁶ USDT D: ether 50 %, USDT 0 → high (ether)
+func TestExposurePerAsset(t *testing.T) {
+	ix, n := exposureWorld(t)
+	const usdt = "0xdac17f958d2ee523a2206206994597c13d831ec7"
+	b := graph.NewBuilder()
+	for _, x := range []struct {
+		time     int64
+		from, to string
+		asset    string
+		amount   uint64
+	}{
+		{10, n["S"], n["A"], usdt, 1e12},
+		{20, n["C"], n["A"], "", 1e16},
+		{30, n["A"], n["B"], usdt, 4e11},
+		{40, n["C"], n["B"], usdt, 6e11},
+		{50, n["S"], n["D"], "", 1e18},
+		{60, n["C"], n["D"], "", 1e18},
+		{70, n["C"], n["D"], usdt, 1e12},
+	} {
+		if err := b.Add(graph.Transfer{Tx: "0x" + strings.Repeat("0", 62) + string(rune('0'+x.time/10)), Block: uint64(x.time), Time: x.time,
+			From: x.from, To: x.to, Asset: x.asset, Amount: graph.AmountFromUint64(x.amount)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix.AttachGraph(b.Build(), screen.ExposureOptions{})
+	for _, tt := range []struct {
+		who   string
+		share float64
+		asset string
+	}{
+		{"A", 1, usdt},
+		{"B", 0.4, usdt},
+		{"D", 0.5, ""},
+	} {
+		r := screenOne(t, ix, n[tt.who])
+		ind := indirect(r)
+		if r.Risk != screen.High || ind == nil {
+			t.Errorf("%s: risk %s, reasons %+v", tt.who, r.Risk, r.Reasons)
+			continue
+		}
+		x := ind.Indirect
+		if !near(x.Share, tt.share) || x.Asset == nil || *x.Asset != tt.asset || x.Listed != n["S"] {
+			t.Errorf("%s: share %v of asset %v from %s, want %v of %q", tt.who, x.Share, x.Asset, x.Listed, tt.share, tt.asset)
+		}
+		if want := "of its inflow of " + map[string]string{usdt: usdt, "": "the native coin"}[tt.asset]; !strings.Contains(ind.Note, want) {
+			t.Errorf("%s: note %q lacks %q", tt.who, ind.Note, want)
+		}
+	}
+}

@@ -127,6 +127,10 @@ func appendIndirect(b []byte, x *Indirect) []byte {
 	if x.Truncated {
 		b = append(b, `,"truncated":true`...)
 	}
+	if x.Asset != nil {
+		b = append(b, `,"asset":`...)
+		b = appendString(b, *x.Asset)
+	}
 	return append(b, '}')
 }
 

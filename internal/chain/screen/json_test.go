@@ -15,8 +15,8 @@ func sampleResults() []Result {
 			{Indicator: "indicator--1", Name: "OFAC <SDN> & \"co\"\n\t\x01\u2028\u2029é\xff", Labels: []string{"sanctioned", "a"}, TLP: "clear", Risk: Severe, Actor: "LAZARUS", Source: "OFAC"},
 			{Indicator: "indicator--2", TLP: "amber", Risk: High, Note: "n", Indirect: &Indirect{Share: 0.1 + 0.2, Hops: 2, Listed: "0x1",
 				Listing: []Reason{{Indicator: "i", TLP: "clear", Risk: High}},
-				Path:    []Hop{{From: "a", To: "b", Tx: "t", Time: "2024", Amount: "1", Asset: "tok", USD: 12.5}, {From: "b", To: "c", Amount: "0"}}, Truncated: true}},
-			{Indicator: "indicator--3", TLP: "red", Risk: Low, Indirect: &Indirect{Share: 1e-9}},
+				Path:    []Hop{{From: "a", To: "b", Tx: "t", Time: "2024", Amount: "1", Asset: "tok", USD: 12.5}, {From: "b", To: "c", Amount: "0"}}, Truncated: true, Asset: new("0xdac17f958d2ee523a2206206994597c13d831ec7")}},
+			{Indicator: "indicator--3", TLP: "red", Risk: Low, Indirect: &Indirect{Share: 1e-9, Asset: new("")}},
 			{Indicator: "indicator--4", TLP: "red", Risk: Low, Indirect: &Indirect{Share: 1e22, Path: []Hop{}}},
 		}},
 	}
@@ -47,7 +47,7 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 		rs := []Result{{Input: a, Canonical: b, Chains: []string{c, a}, Risk: c, Error: b,
 			Reasons: []Reason{{Indicator: a, Name: b, Source: c, Actor: a, Labels: []string{b}, TLP: c, Risk: a, Note: b,
-				Indirect: &Indirect{Share: share, Hops: len(a), Listed: b, Path: []Hop{{From: a, To: b, Tx: c, Time: a, Amount: b, Asset: c, USD: share}}}}}, TLP: a}}
+				Indirect: &Indirect{Share: share, Hops: len(a), Listed: b, Path: []Hop{{From: a, To: b, Tx: c, Time: a, Amount: b, Asset: c, USD: share}}, Asset: &c}}}, TLP: a}}
 		want, err := json.Marshal(rs)
 		if err != nil {
 			t.Fatal(err)
