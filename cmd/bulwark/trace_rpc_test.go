@@ -227,7 +227,7 @@ func TestTraceRPCGeth(t *testing.T) {
 			"--db", db, "--model", w.model, "--json", "--stix", stixPath)
 		// The exchange's first taint came down the peel chain; its nearest
 		// ether path is 3 hops (the ERC-20 leg, thief → mule → exchange,
-		// is another asset and not followed).
+		// is another asset, followed below with --asset).
 		rep := checkRPCReport(t, out, w, "ETH", thief, ex, []string{thief, s2, h1, h2, h3, consol, ex}, 3, tol)
 		for _, a := range []string{st.Dev, st.Victim.Hex(), st.Bystander.Hex(), st.TokenHex(), st.Relayer.Hex()} {
 			if strings.Contains(out, a) {
@@ -235,6 +235,21 @@ func TestTraceRPCGeth(t *testing.T) {
 			}
 		}
 		checkTraceSTIX(t, stixPath, rep, thief)
+	}
+
+	// The ERC-20 leg, followed with --asset: the thief's 2,500,000 USDT go
+	// to the mule, which held 500,000 clean, and the mule pays the
+	// exchange 2,400,000. Haircut: 2,400,000 · 2.5/3 = 2,000,000. FIFO:
+	// the clean 500,000 leave first, so 1,900,000. Poison: all of it.
+	tok := st.TokenHex()
+	for _, w := range []rpcTraceWant{
+		{"poison", 2_400_000, map[string]float64{mule: 2_500_000}},
+		{"haircut", 2_000_000, map[string]float64{mule: 2_500_000}},
+		{"fifo", 1_900_000, map[string]float64{mule: 2_500_000}},
+	} {
+		out := mustRun(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0",
+			"--asset", tok, "--unit", "USDT:6", "--db", db, "--model", w.model, "--json")
+		checkRPCReport(t, out, w, "USDT", thief, ex, []string{thief, mule, ex}, 2, 1e-6)
 	}
 
 	// Imported, the laundering indicators make the addresses screen as
