@@ -51,6 +51,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	toBlock := fs.Uint64("to-block", 0, "last block to load over --rpc (0: the confirmed head)")
 	rpcUser := fs.String("rpc-user", "", "Bitcoin RPC user")
 	rpcPass := fs.String("rpc-password", os.Getenv("BULWARK_RPC_PASSWORD"), "Bitcoin RPC password (default $BULWARK_RPC_PASSWORD)")
+	rpcState := fs.String("rpc-state", "", "with --rpc and --save-snapshot: a file recording the last block loaded; a later run loads only the blocks after it and adds them to the snapshot (use the same --internal each time)")
 	internal := fs.Bool("internal", false, "with --rpc --chain eth: also load the ether contracts move inside transactions (mixer payouts, bridge releases), with debug_traceBlockByNumber; the node must serve its debug API")
 	modelName := fs.String("model", "haircut", "taint model: poison, haircut or fifo")
 	shortfall := fs.String("shortfall", "proportional", "haircut and fifo, a payment beyond what the graph shows an address holding: proportional (the missing funds are tainted in the share of all it received; for partial graphs) or clean (taint exactly conserved)")
@@ -82,6 +83,9 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	if (len(graphs) == 0) == (*rpcURL == "") {
 		return fmt.Errorf("%w: give --graph or --rpc (one of them)", errUsage)
 	}
+	if *rpcState != "" && (*rpcURL == "" || *saveSnap == "") {
+		return fmt.Errorf("%w: --rpc-state goes with --rpc and --save-snapshot (the state says which blocks the snapshot holds)", errUsage)
+	}
 	var rule taint.Shortfall
 	switch strings.ToLower(*shortfall) {
 	case "proportional":
@@ -109,8 +113,15 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	}
 
 	t0 := time.Now()
-	g, err := loadGraph(ctx, e, graphs, rpcSource{url: *rpcURL, chain: *chain, from: *fromBlock, to: *toBlock,
-		user: *rpcUser, pass: *rpcPass, internal: *internal})
+	rpc := rpcSource{url: *rpcURL, chain: *chain, from: *fromBlock, to: *toBlock,
+		user: *rpcUser, pass: *rpcPass, internal: *internal}
+	if *rpcState != "" {
+		if rpc.inc, err = openIncrement(*rpcState, *saveSnap); err != nil {
+			return err
+		}
+		defer rpc.inc.abandon()
+	}
+	g, err := loadGraph(ctx, e, graphs, rpc)
 	if err != nil {
 		return err
 	}
@@ -120,6 +131,11 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	if *saveSnap != "" {
 		if err := g.SaveSnapshot(*saveSnap); err != nil {
 			return err
+		}
+		if rpc.inc != nil {
+			if err := rpc.inc.commit(); err != nil {
+				return err
+			}
 		}
 	}
 	if *db != "" {
@@ -237,9 +253,56 @@ func printTrace(e *env, rep *taint.Report) {
 type rpcSource struct {
 	url, chain string
 	from, to   uint64
-	user, pass string // Bitcoin
-	internal   bool   // Ethereum: internal transfers too
+	user, pass string     // Bitcoin
+	internal   bool       // Ethereum: internal transfers too
+	inc        *increment // nil: load from --from-block, keep no state
 }
+
+// increment is an incremental load: the snapshot of the earlier runs, and
+// the state file that says up to which block it holds. The loader records
+// its progress in a copy of the state, which replaces the state only once
+// the extended snapshot is saved, so a run that fails halfway leaves the
+// two agreeing.
+type increment struct {
+	state, work string // the state file and the loader's copy
+	base        string // the snapshot to extend; "" on the first run
+}
+
+func openIncrement(state, snapshot string) (*increment, error) {
+	inc := &increment{state: state, work: state + ".partial"}
+	old, err := os.ReadFile(state)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// First run: load from --from-block; the snapshot is (over)written.
+		os.Remove(inc.work)
+		return inc, nil
+	case err != nil:
+		return nil, fmt.Errorf("--rpc-state: %w", err)
+	}
+	if _, err := os.Stat(snapshot); err != nil {
+		return nil, fmt.Errorf("--rpc-state %s records blocks already loaded, but the snapshot holding them cannot be read (%w); remove the state file to load again from --from-block", state, err)
+	}
+	if err := os.WriteFile(inc.work, old, 0o600); err != nil {
+		return nil, fmt.Errorf("--rpc-state: %w", err)
+	}
+	inc.base = snapshot
+	return inc, nil
+}
+
+// commit makes the loader's progress the state, once the snapshot is saved.
+func (inc *increment) commit() error {
+	if _, err := os.Stat(inc.work); errors.Is(err, os.ErrNotExist) {
+		return nil // nothing loaded, nothing to record
+	}
+	if err := os.Rename(inc.work, inc.state); err != nil {
+		return fmt.Errorf("--rpc-state: %w", err)
+	}
+	return nil
+}
+
+// abandon drops the loader's copy after a failed run (after commit there
+// is none).
+func (inc *increment) abandon() { os.Remove(inc.work) }
 
 // loadGraph opens a snapshot, reads source files, or reads blocks from a
 // node. Labels the sources carry (ground-truth CSV) are kept in the graph.
@@ -252,9 +315,25 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 	b := graph.NewBuilder()
 	sink := b
 	if rpc.url != "" {
+		var statePath string
+		if rpc.inc != nil {
+			statePath = rpc.inc.work
+			if rpc.inc.base != "" {
+				base, err := graph.OpenSnapshot(rpc.inc.base)
+				if err != nil {
+					return nil, fmt.Errorf("--rpc-state: the snapshot of the earlier runs: %w", err)
+				}
+				err = b.AddGraph(base)
+				base.Close()
+				if err != nil {
+					return nil, fmt.Errorf("--rpc-state: %s: %w", rpc.inc.base, err)
+				}
+				fmt.Fprintf(e.stderr, "trace: %s: %d transfers loaded earlier\n", rpc.inc.base, b.Len())
+			}
+		}
 		switch strings.ToLower(rpc.chain) {
 		case "eth", "ethereum", "evm":
-			l, err := ethrpc.New(ethrpc.Config{URL: rpc.url, From: rpc.from, To: rpc.to, Confirmations: -1, Internal: rpc.internal})
+			l, err := ethrpc.New(ethrpc.Config{URL: rpc.url, StatePath: statePath, From: rpc.from, To: rpc.to, Confirmations: -1, Internal: rpc.internal})
 			if err != nil {
 				return nil, err
 			}
@@ -267,7 +346,7 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 			if rpc.internal {
 				return nil, fmt.Errorf("%w: --internal is for --chain eth (UTXO transactions have no internal transfers)", errUsage)
 			}
-			l, err := btcrpc.New(btcrpc.Config{URL: rpc.url, User: rpc.user, Password: rpc.pass, StartHeight: rpc.from, StopHeight: rpc.to, Confirmations: 1})
+			l, err := btcrpc.New(btcrpc.Config{URL: rpc.url, User: rpc.user, Password: rpc.pass, StartHeight: rpc.from, StopHeight: rpc.to, Confirmations: 1, StateFile: statePath})
 			if err != nil {
 				return nil, err
 			}

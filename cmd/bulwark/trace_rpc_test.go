@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -235,6 +236,52 @@ func TestTraceRPCGeth(t *testing.T) {
 			}
 		}
 		checkTraceSTIX(t, stixPath, rep, thief)
+	}
+
+	// Incrementally: a first run reads up to a few blocks after the theft
+	// and keeps its place in a state file beside the snapshot; a second
+	// reads only the blocks after it. The second run's report is the one
+	// a full load gives.
+	var theftBlock uint64
+	for _, tr := range st.Want {
+		if tr.Tx == st.TheftTx {
+			theftBlock = tr.Block
+		}
+	}
+	if theftBlock == 0 {
+		t.Fatal("the theft transaction is not among the staged transfers")
+	}
+	state, snap := filepath.Join(dir, "eth.state"), filepath.Join(dir, "eth.snap")
+	incremental := func(extra ...string) string {
+		t.Helper()
+		return mustRun(t, append([]string{"trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0", "--internal",
+			"--rpc-state", state, "--save-snapshot", snap, "--db", db, "--model", "haircut", "--json"}, extra...)...)
+	}
+	first := incremental("--to-block", strconv.FormatUint(theftBlock+4, 10))
+	var part, whole, full taint.Report
+	if err := json.Unmarshal([]byte(first), &part); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := bulwark(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0", "--internal",
+		"--rpc-state", state, "--save-snapshot", snap, "--db", db, "--model", "haircut", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("%d transfers loaded earlier", part.Graph.Transfers)) ||
+		!strings.Contains(stderr, fmt.Sprintf("trace: blocks %d-", theftBlock+5)) {
+		t.Errorf("the second run did not start from the first's snapshot and next block:\n%s", stderr)
+	}
+	second := incremental()
+	if err := json.Unmarshal([]byte(second), &whole); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0", "--internal",
+		"--db", db, "--model", "haircut", "--json")), &full); err != nil {
+		t.Fatal(err)
+	}
+	if part.Graph.Transfers >= full.Graph.Transfers || !reflect.DeepEqual(whole, full) {
+		t.Errorf("incremental load: %d then %d transfers, report %+v; a full load: %d transfers, %+v",
+			part.Graph.Transfers, whole.Graph.Transfers, whole.Totals, full.Graph.Transfers, full.Totals)
 	}
 
 	// The ERC-20 leg, followed with --asset: the thief's 2,500,000 USDT go

@@ -132,6 +132,8 @@ func TestTraceUsage(t *testing.T) {
 		{"trace", "--from", "0x00", "--graph", "x", "--rpc", "http://127.0.0.1:1"},
 		{"trace", "--from", "0x00", "--graph", "x", "--model", "lifo"},
 		{"trace", "--from", "0x00", "--graph", "x", "--shortfall", "dirty"},
+		{"trace", "--from", "0x00", "--rpc", "http://127.0.0.1:1", "--rpc-state", "s.json"},
+		{"trace", "--from", "0x00", "--graph", "x", "--rpc-state", "s.json", "--save-snapshot", "g.snap"},
 	} {
 		if _, _, err := bulwark(t, args...); !errors.Is(err, errUsage) {
 			t.Errorf("%v: %v", args, err)

@@ -103,6 +103,27 @@ func (b *Builder) Label(addr, label string) error {
 	return nil
 }
 
+// AddGraph appends every transfer of g, in g's order, and its labels: a
+// graph saved earlier (a snapshot) is extended this way with transfers
+// loaded since.
+func (b *Builder) AddGraph(g *Graph) error {
+	for e := range uint32(g.NumEdges()) {
+		ed := g.Edge(e)
+		t := Transfer{Tx: ed.Tx, Block: ed.Block, Time: ed.Time, From: g.Address(ed.From), To: g.Address(ed.To),
+			Asset: ed.Asset, Amount: ed.Amount, USD: ed.USD, HasUSD: ed.HasUSD}
+		if err := b.Add(t); err != nil {
+			return fmt.Errorf("transfer %d of the earlier graph: %w", e, err)
+		}
+	}
+	var err error
+	g.Labels(func(id NodeID, label string) {
+		if err == nil {
+			err = b.Label(g.Address(id), label)
+		}
+	})
+	return err
+}
+
 // Add appends one transfer. It implements the loaders' sink interface.
 func (b *Builder) Add(t Transfer) error {
 	if len(b.from) >= MaxEdges {

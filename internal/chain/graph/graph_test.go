@@ -305,3 +305,68 @@ func FuzzParseAmount(f *testing.F) {
 		}
 	})
 }
+
+// A snapshot extended with AddGraph and newer transfers is the graph
+// built from all of them at once: same edges in the same order, labels
+// and adjacency.
+func TestAddGraphExtends(t *testing.T) {
+	g := sample(t)
+	path := filepath.Join(t.TempDir(), "g.snap")
+	if err := g.SaveSnapshot(path); err != nil {
+		t.Fatal(err)
+	}
+	h, err := OpenSnapshot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	later := []Transfer{
+		{Tx: "0xee", Block: 14, Time: 500, From: "exchange", To: "a", Amount: amt(t, "5"), USD: 1.5, HasUSD: true},
+		{Tx: "0xff", Block: 15, Time: 600, From: "a", To: "new", Asset: "0xtoken", Amount: amt(t, "7")},
+	}
+	b := NewBuilder()
+	if err := b.AddGraph(h); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range later {
+		if err := b.Add(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := b.Build()
+
+	all := NewBuilder()
+	if err := all.AddGraph(g); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range later {
+		if err := all.Add(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := all.Build()
+	if got.NumEdges() != g.NumEdges()+len(later) || got.NumEdges() != want.NumEdges() || got.NumNodes() != want.NumNodes() {
+		t.Fatalf("extended %v, want %v", got, want)
+	}
+	for e := range uint32(want.NumEdges()) {
+		a, b := got.Edge(e), want.Edge(e)
+		if a.Amount.Cmp(b.Amount) != 0 || a.Tx != b.Tx || a.Asset != b.Asset || got.Address(a.From) != want.Address(b.From) ||
+			got.Address(a.To) != want.Address(b.To) || a.Time != b.Time || a.Block != b.Block || a.HasUSD != b.HasUSD {
+			t.Errorf("edge %d: %+v vs %+v", e, a, b)
+		}
+	}
+	// The earlier graph's edges keep their order and values.
+	for e := range uint32(g.NumEdges()) {
+		a, b := g.Edge(e), got.Edge(e)
+		if a.Amount.Cmp(b.Amount) != 0 || a.Tx != b.Tx || g.Address(a.From) != got.Address(b.From) || a.Time != b.Time {
+			t.Errorf("earlier edge %d moved: %+v vs %+v", e, a, b)
+		}
+	}
+	for _, addr := range []string{"exchange", "thief"} {
+		x, _ := got.Lookup(addr)
+		y, _ := g.Lookup(addr)
+		if got.Label(x) != g.Label(y) || got.Label(x) == "" {
+			t.Errorf("label of %s: %q, want %q", addr, got.Label(x), g.Label(y))
+		}
+	}
+}
