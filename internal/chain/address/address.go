@@ -27,6 +27,7 @@ package address
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -431,4 +432,34 @@ func Fold(a Address) string {
 		v = 0x6f
 	}
 	return base58CheckEncode(a.Payload, v)
+}
+
+// Alternatives returns the other encodings of a's script on the chains a
+// may belong to (see Fold): for a legacy base58 or cashaddr address, its
+// legacy, cashaddr and Litecoin M…/Q… forms, without a's own. A graph
+// loaded from one source names an address in the encoding that source
+// used; these find it from another.
+func Alternatives(a Address) []string {
+	if a.WitnessVersion >= 0 || len(a.Payload) != 20 || (a.Kind != P2PKH && a.Kind != P2SH) {
+		return nil
+	}
+	legacy := Fold(a)
+	forms := []string{legacy}
+	if l, err := Parse(legacy); err == nil {
+		if l.Has(BCH) {
+			forms = append(forms, legacyToCashAddr(l))
+		}
+		if l.Has(LTC) && l.Kind == P2SH {
+			if m, err := ParseFor(LTC, legacy); err == nil {
+				forms = append(forms, m.Canonical)
+			}
+		}
+	}
+	out := forms[:0]
+	for _, f := range forms {
+		if f != a.Canonical && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

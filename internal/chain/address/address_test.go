@@ -497,3 +497,26 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+// Alternatives lists a script's other encodings, and nothing for
+// addresses that have one.
+func TestAlternatives(t *testing.T) {
+	for in, want := range map[string][]string{
+		"1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu":                     {"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"},
+		"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a": {"1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu"},
+		"3CWFddi6m4ndiGyKqzYvsFYagqDLPVMTzC":                     {"bitcoincash:ppm2qsznhks23z7629mms6s4cwef74vcwvn0h829pq", "MJiPwX84iBe4WnFDwsYGgtnz1XonPhUqhf"},
+		"MJiPwX84iBe4WnFDwsYGgtnz1XonPhUqhf":                     {"3CWFddi6m4ndiGyKqzYvsFYagqDLPVMTzC", "bitcoincash:ppm2qsznhks23z7629mms6s4cwef74vcwvn0h829pq"},
+		"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed":             nil,
+		"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4":             nil,
+		"LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1":                     nil,
+		"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t":                     nil,
+	} {
+		a, err := Parse(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := Alternatives(a); !slices.Equal(got, want) {
+			t.Errorf("Alternatives(%s) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -335,8 +335,10 @@ func (e *Exposure) sources(ctx context.Context, p *precomp) error {
 			}
 			for _, ref := range st.refs(l) {
 				k := keyString(st.addrs.recKey(ref))
-				if node, ok := e.g.Lookup(k); ok {
-					p.src[node/64] |= 1 << (node % 64)
+				if nodes := e.nodesOf(k); len(nodes) > 0 {
+					for _, node := range nodes {
+						p.src[node/64] |= 1 << (node % 64)
+					}
 				} else if strings.ToLower(k) == k {
 					if _, err := address.Parse(k); err != nil {
 						lower[k] = true // a lower-cased base58 address, matched ignoring case
@@ -460,10 +462,11 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		if r.Error != "" || rankOf(r.Risk) >= rankOf(High) {
 			continue
 		}
-		node, ok := e.g.Lookup(r.Canonical)
-		if !ok {
+		nodes := e.nodesOf(r.Canonical)
+		if len(nodes) == 0 {
 			continue
 		}
+		node := nodes[0]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -500,6 +503,27 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		sortReasons(r.Reasons)
 	}
 	return nil
+}
+
+// nodesOf returns the graph's nodes for an address: under the form given,
+// and under the other encodings of its script (a Bitcoin Cash address
+// listed in cashaddr may be in the graph in legacy form, or the reverse).
+func (e *Exposure) nodesOf(addr string) []uint32 {
+	var out []uint32
+	if node, ok := e.g.Lookup(addr); ok {
+		out = append(out, node)
+	}
+	if addr == "" || addr[0] == '0' { // EVM and TRON hex have one form
+		return out
+	}
+	if a, err := address.Parse(addr); err == nil {
+		for _, alt := range address.Alternatives(a) {
+			if node, ok := e.g.Lookup(alt); ok {
+				out = append(out, node)
+			}
+		}
+	}
+	return out
 }
 
 // assetsInto lists the assets node received, each to be screened on its
@@ -603,6 +627,11 @@ func (w *walker) source(node uint32) int32 {
 		return i
 	}
 	res := Result{Canonical: w.e.g.Address(node), Risk: None}
+	if c := res.Canonical; c != "" && c[0] != '0' {
+		if a, err := address.Parse(c); err == nil {
+			res.key = address.Fold(a) // the index's form (parseInput)
+		}
+	}
 	w.st.direct(w.v, &res, &w.sc)
 	i := int32(-1)
 	if rankOf(res.Risk) >= rankOf(High) {

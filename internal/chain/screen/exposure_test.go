@@ -4,9 +4,13 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bulwark-intel/bulwark/internal/chain/address"
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 	"github.com/bulwark-intel/bulwark/internal/chain/screen"
+	"github.com/bulwark-intel/bulwark/internal/corpus"
+	"github.com/bulwark-intel/bulwark/internal/feed/ofac"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 )
 
@@ -332,6 +336,53 @@ func TestExposurePerAsset(t *testing.T) {
 		}
 		if want := "of its inflow of " + map[string]string{usdt: usdt, "": "the native coin"}[tt.asset]; !strings.Contains(ind.Note, want) {
 			t.Errorf("%s: note %q lacks %q", tt.who, ind.Note, want)
+		}
+	}
+}
+
+// A listing and a graph that write a Bitcoin Cash address in different
+// encodings still meet: the OFAC list gives cashaddr, the graph (loaded
+// from a legacy-form export) has the same script as 1….
+func TestExposureOtherEncoding(t *testing.T) {
+	s := newStore(t, "c")
+	importFile(t, s, ofac.List, corpus.Path(t, "chain/ofac_0xB10C_lists/sanctioned_addresses_BCH.txt"), time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC))
+	ix := load(t, s)
+	listed, err := address.ParseFor(address.BCH, "qpf2cphc5dkuclkqur7lhj2yuqq9pk3hmukle77vhq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := address.Fold(listed)
+	const x, clean = "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+	ix.AttachGraph(buildGraph(t, []transfer{
+		{"0x01", 10, legacy, x, 300},
+		{"0x02", 20, clean, x, 700},
+	}), screen.ExposureOptions{})
+	// x in either encoding: 30 % of its inflow from the listed address.
+	for _, in := range []string{x, "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"} {
+		r := screenOne(t, ix, in)
+		ind := indirect(r)
+		if r.Risk != screen.High || ind == nil || !near(ind.Indirect.Share, 0.3) || ind.Indirect.Listed != legacy {
+			t.Errorf("%s: risk %s, reasons %+v", in, r.Risk, r.Reasons)
+		}
+	}
+	// The other way round: the list has 18M8bJW… in legacy form, the
+	// graph names everything in cashaddr.
+	cash := func(s string) string {
+		a, err := address.ParseFor(address.BCH, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Canonical
+	}
+	src, y := cash("18M8bJWMzWHDBMxoLqjHHAffdRy4SrzkfB"), cash(x)
+	ix.AttachGraph(buildGraph(t, []transfer{
+		{"0x01", 10, src, y, 500},
+		{"0x02", 20, cash(clean), y, 500},
+	}), screen.ExposureOptions{})
+	for _, in := range []string{y, x} {
+		r := screenOne(t, ix, in)
+		if ind := indirect(r); r.Risk != screen.High || ind == nil || !near(ind.Indirect.Share, 0.5) || ind.Indirect.Listed != src {
+			t.Errorf("%s: risk %s, reasons %+v", in, r.Risk, r.Reasons)
 		}
 	}
 }
