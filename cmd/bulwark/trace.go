@@ -43,7 +43,7 @@ func (l *listFlag) Set(v string) error {
 func runTrace(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "trace", "--from ADDR|TX… (--graph PATH… | --rpc URL) [flags]")
 	var from, graphs listFlag
-	fs.Var(&from, "from", "theft address or transaction hash (repeatable, comma-separated)")
+	fs.Var(&from, "from", "theft address or transaction hash (repeatable, comma-separated); ADDR=AMOUNT: AMOUNT of the address's funds (display unit) were stolen, and its payments carry them first")
 	fs.Var(&graphs, "graph", "graph snapshot, or a source file or directory: ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid JSON, ground-truth CSV, GEXF (repeatable)")
 	rpcURL := fs.String("rpc", "", "node JSON-RPC URL to load the graph from (with --chain, --from-block, --to-block)")
 	chain := fs.String("chain", "eth", "chain of --rpc: eth (and EVM chains) or btc")
@@ -170,6 +170,9 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "trace: following %s only (--asset)\n", cmp.Or(asset, "the native coin"))
 	}
 	scale := math.Pow10(unit.Decimals)
+	for i := range seeds {
+		seeds[i].Amount *= scale
+	}
 	opt := taint.Options{Model: model, MaxHops: *hops, MinValue: *minValue * scale, Labels: labels, End: end, OneAsset: oneAsset, Asset: asset}
 	opt.Shortfall = rule
 	if *hops == 0 {
@@ -419,11 +422,24 @@ func storeLabels(ctx context.Context, r store.Reader, labels map[string]taint.La
 }
 
 // traceSeeds turns --from values into seeds: a 32-byte hash is a
-// transaction, anything else an address (canonicalised when it parses).
+// transaction, anything else an address (canonicalised when it parses),
+// with ADDR=AMOUNT an address of which AMOUNT (in the display unit, scaled
+// by the caller) was stolen.
 func traceSeeds(g *graph.Graph, from []string) ([]taint.Seed, error) {
 	var seeds []taint.Seed
 	for _, f := range from {
+		var amount float64
+		if a, n, ok := strings.Cut(f, "="); ok {
+			x, err := strconv.ParseFloat(n, 64)
+			if err != nil || x <= 0 || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("%w: --from %s: the amount after = must be a positive number", errUsage, f)
+			}
+			f, amount = a, x
+		}
 		if taint.IsTxHash(f) {
+			if amount > 0 {
+				return nil, fmt.Errorf("%w: --from %s: a transaction seed carries its own amounts", errUsage, f)
+			}
 			if _, ok := g.LookupTx(f); ok {
 				seeds = append(seeds, taint.Seed{Tx: f})
 				continue
@@ -438,7 +454,7 @@ func traceSeeds(g *graph.Graph, from []string) ([]taint.Seed, error) {
 		if _, ok := g.Lookup(a); !ok {
 			return nil, fmt.Errorf("--from %s: not in the graph", f)
 		}
-		seeds = append(seeds, taint.Seed{Address: a})
+		seeds = append(seeds, taint.Seed{Address: a, Amount: amount})
 	}
 	return seeds, nil
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,6 +118,22 @@ func TestTraceLimitAndShortfall(t *testing.T) {
 	if rep.Totals.Inferred <= 0 {
 		t.Errorf("proportional: nothing inferred (%+v)", rep.Totals)
 	}
+	// A seed address with an amount: its payments carry that much, first.
+	capped := func(args ...string) taint.Report {
+		t.Helper()
+		out := mustRun(t, append([]string{"trace", "--from", "0x7a017e5e9672bc994dcb1a2a27d853c9c629f7c3=100000", "--graph", gt,
+			"--hops", "0", "--threshold", "1000", "--json"}, args...)...)
+		var rep taint.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("report: %v\n%s", err, out)
+		}
+		return rep
+	}
+	part := capped("--shortfall", "clean")
+	if math.Abs(part.Totals.Stolen-100000) > 1e-6 || part.Totals.AtExits > 100000*(1+1e-9) || part.Totals.AtExits <= 0 ||
+		!slices.Equal(part.Seeds, []string{"0x7a017e5e9672bc994dcb1a2a27d853c9c629f7c3"}) {
+		t.Errorf("seed with 100000 USD: totals %+v, seeds %v", part.Totals, part.Seeds)
+	}
 	clean := trace("--shortfall", "clean")
 	if clean.Totals.Inferred != 0 {
 		t.Errorf("clean: inferred %v", clean.Totals.Inferred)
@@ -126,12 +144,15 @@ func TestTraceLimitAndShortfall(t *testing.T) {
 }
 
 func TestTraceUsage(t *testing.T) {
+	gt := corpus.Path(t, "chain/mftracer_ground_truth/HB-HB.csv")
 	for _, args := range [][]string{
 		{"trace"},
 		{"trace", "--from", "0x00"},
 		{"trace", "--from", "0x00", "--graph", "x", "--rpc", "http://127.0.0.1:1"},
 		{"trace", "--from", "0x00", "--graph", "x", "--model", "lifo"},
 		{"trace", "--from", "0x00", "--graph", "x", "--shortfall", "dirty"},
+		{"trace", "--from", "0x00=abc", "--graph", gt},
+		{"trace", "--from", "0x00=-5", "--graph", gt},
 		{"trace", "--from", "0x00", "--rpc", "http://127.0.0.1:1", "--rpc-state", "s.json"},
 		{"trace", "--from", "0x00", "--graph", "x", "--rpc-state", "s.json", "--save-snapshot", "g.snap"},
 	} {
@@ -139,7 +160,6 @@ func TestTraceUsage(t *testing.T) {
 			t.Errorf("%v: %v", args, err)
 		}
 	}
-	gt := corpus.Path(t, "chain/mftracer_ground_truth/HB-HB.csv")
 	if _, _, err := bulwark(t, "trace", "--from", "0x0000000000000000000000000000000000000001", "--graph", gt); err == nil || !strings.Contains(err.Error(), "not in the graph") {
 		t.Errorf("unknown seed: %v", err)
 	}

@@ -80,7 +80,7 @@ func (t *tracer) seedSchedule() []uint32 {
 // seedArrive taints the receiver of a seed edge in full.
 func (t *tracer) seedArrive(e uint32) (v graph.NodeID, x float64) {
 	v = t.g.To(e)
-	x = t.g.Value(e)
+	x = t.seedValue(e)
 	t.mark(v, t.next(v, 0), e, t.g.Time(e), false)
 	t.addAmount(v, x)
 	return v, x
@@ -284,7 +284,7 @@ func (t *tracer) poisonAmount(v graph.NodeID) float64 {
 	var sum float64
 	for _, e := range t.g.In(v) {
 		if t.seedEdge[e] {
-			sum += t.g.Value(e)
+			sum += t.seedValue(e)
 			continue
 		}
 		if e < t.start || e >= t.end || t.other(e) {
@@ -454,8 +454,11 @@ func (t *tracer) haircut(start, end uint32) {
 				if hv == untainted {
 					a.replay = rp.request(v, i)
 				}
-				a.bal += x
-				a.recv += x
+				// x is all of the transfer but for the last of a seed
+				// with an amount (Seed.Amount).
+				full := t.g.ValueAt(usd, lo, hi, i)
+				a.bal += full
+				a.recv += full
 				a.held += x
 			}
 			continue
@@ -640,7 +643,10 @@ func (t *tracer) fifo(start, end uint32) {
 			k++
 			_, x := t.seedArrive(i)
 			if hops[v] != stopped {
-				t.queueOf(v, i).push(x, true)
+				q := t.queueOf(v, i)
+				q.push(x, true)
+				// The rest of the last transfer of a seed with an amount.
+				q.push(t.g.ValueAt(usd, lo, hi, i)-x, false)
 			}
 			continue
 		}

@@ -201,7 +201,7 @@ func BuildReport(r *Result, seeds []Seed, opt ReportOptions) *Report {
 		}
 	}
 	for e := range r.t.seedEdge {
-		rep.Totals.Stolen += u.Show(g.Value(e))
+		rep.Totals.Stolen += u.Show(r.t.seedValue(e))
 	}
 	rep.Totals.Listed = len(listed)
 	slices.SortStableFunc(listed, func(a, b Node) int { return cmp.Compare(b.Amount, a.Amount) })

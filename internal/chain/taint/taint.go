@@ -109,6 +109,12 @@ func (l Label) Terminal() bool {
 type Seed struct {
 	Address string // a source address: all it sends is stolen
 	Tx      string // or a transaction: all its transfers are stolen
+	// Amount, when positive, is how much of an address seed's funds were
+	// stolen (in the graph's unit, as Options.MinValue): its payments from
+	// the start are stolen until they add up to Amount, the last one in
+	// part, and what it pays after that is its own. The stolen funds are
+	// taken to leave first, as a thief moves them on before anything else.
+	Amount float64
 }
 
 // MaxHopsLimit bounds Options.MaxHops (hop counts are kept in a byte).
@@ -173,6 +179,20 @@ type Node struct {
 	Via    uint32 // the edge that first brought taint (graph.NoTx-like NoEdge for seeds)
 	Seed   bool
 	Label  *Label `json:",omitempty"`
+}
+
+// cappedSeed is an address seed with an amount.
+type cappedSeed struct {
+	id     graph.NodeID
+	amount float64
+}
+
+// seedValue is the stolen part of seed transfer e.
+func (t *tracer) seedValue(e uint32) float64 {
+	if x, ok := t.seedPart[e]; ok {
+		return x
+	}
+	return t.g.Value(e)
 }
 
 // NoEdge marks a seed's Via.
@@ -288,12 +308,20 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 		}
 	}
 	var seedEdges []uint32
+	var capped []cappedSeed
 	for _, s := range seeds {
 		switch {
 		case s.Address != "":
 			id, ok := g.Lookup(s.Address)
 			if !ok {
 				return nil, fmt.Errorf("seed address %s is not in the graph", s.Address)
+			}
+			if s.Amount < 0 || math.IsNaN(s.Amount) || math.IsInf(s.Amount, 0) {
+				return nil, fmt.Errorf("seed address %s: amount %v", s.Address, s.Amount)
+			}
+			if s.Amount > 0 {
+				capped = append(capped, cappedSeed{id, s.Amount})
+				continue
 			}
 			t.source[id] = true
 			t.mark(id, 0, NoEdge, opt.Start, true)
@@ -309,6 +337,23 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 			}
 		default:
 			return nil, errors.New("a seed needs an address or a transaction")
+		}
+	}
+	// A seed with an amount is the transfers that carry it: its payments
+	// from the start, in order, the last one in part.
+	for _, c := range capped {
+		left := c.amount
+		for _, e := range g.Out(c.id) {
+			if e < start || e >= end || t.other(e) {
+				continue
+			}
+			x := g.Value(e)
+			seedEdges = append(seedEdges, e)
+			if x >= left {
+				t.seedPart[e] = left
+				break
+			}
+			left -= x
 		}
 	}
 	for _, e := range seedEdges {
@@ -346,6 +391,7 @@ type tracer struct {
 	termH    map[graph.NodeID]uint8 // hop counts of terminals (their byte says stopped)
 	source   map[graph.NodeID]bool
 	seedEdge map[uint32]bool
+	seedPart map[uint32]float64 // seed transfers that carry stolen funds in part (Seed.Amount)
 	dropped  float64
 	scanned  int64
 
@@ -381,6 +427,7 @@ func newTracer(g *graph.Graph, opt Options) *tracer {
 		termH:    map[graph.NodeID]uint8{},
 		source:   map[graph.NodeID]bool{},
 		seedEdge: map[uint32]bool{},
+		seedPart: map[uint32]float64{},
 	}
 	if opt.MaxHops == Unlimited {
 		t.maxHops = MaxHopsLimit + 1

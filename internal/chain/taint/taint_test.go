@@ -503,3 +503,52 @@ func TestHopLimitedPoisonByWalk(t *testing.T) {
 		}
 	}
 }
+
+// An address seed with an amount: T, which held 50 of its own, received
+// 100 stolen; its payments from the start carry the 100 first, so the 60
+// to A is stolen, 40 of the 70 to B, and the 20 to C2 is T's own. By
+// hand: haircut, B holds 40 of 70 and pays E 35 → 20; FIFO, B's queue is
+// 40 stolen then 30 clean, so its 35 to E are all stolen; poison taints
+// E with the whole 35. A pays D 30, all of it stolen in every model.
+func TestSeedAmount(t *testing.T) {
+	g := build(t, []tr{
+		{1, "C", "T", 50, "0x1"},
+		{2, "V", "T", 100, "0x2"},
+		{3, "T", "A", 60, "0x3"},
+		{4, "T", "B", 70, "0x4"},
+		{5, "T", "C2", 20, "0x5"},
+		{6, "A", "D", 30, "0x6"},
+		{7, "B", "E", 35, "0x7"},
+	})
+	for m, want := range map[Model]map[string]float64{
+		Poison:  {"A": 60, "B": 40, "D": 30, "E": 35},
+		Haircut: {"A": 60, "B": 40, "D": 30, "E": 20},
+		FIFO:    {"A": 60, "B": 40, "D": 30, "E": 35},
+	} {
+		for _, hops := range []int{Unlimited, 10} {
+			r, err := Trace(g, []Seed{{Address: "T", Amount: 100}}, Options{Model: m, Start: 3, MaxHops: hops})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := amounts(r, "T", "A", "B", "C2", "D", "E", "C", "V"); !near(got, want) {
+				t.Errorf("%s, hops %d: got %v want %v", m, hops, got, want)
+			}
+			if rep := BuildReport(r, []Seed{{Address: "T", Amount: 100}}, ReportOptions{}); rep.Totals.Stolen != 100 {
+				t.Errorf("%s: report says %v stolen", m, rep.Totals.Stolen)
+			}
+		}
+	}
+	// Without an amount, everything T sends from the start is stolen.
+	r, err := Trace(g, []Seed{{Address: "T"}}, Options{Model: Haircut, Start: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := amounts(r, "A", "B", "C2"); !near(got, map[string]float64{"A": 60, "B": 70, "C2": 20}) {
+		t.Errorf("uncapped: %v", got)
+	}
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := Trace(g, []Seed{{Address: "T", Amount: bad}}, Options{Model: Haircut}); err == nil {
+			t.Errorf("amount %v accepted", bad)
+		}
+	}
+}
