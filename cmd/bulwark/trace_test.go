@@ -58,22 +58,13 @@ func TestTraceCommand(t *testing.T) {
 		t.Errorf("laundering address does not screen as listed:\n%s", screened)
 	}
 	// An exchange deposit is never published as a laundering indicator.
-	var bundle struct {
-		Objects []struct{ Type, Pattern string }
-	}
-	if err := json.Unmarshal([]byte(readFile(t, stixPath)), &bundle); err != nil {
-		t.Fatal(err)
-	}
-	indicators := 0
-	for _, o := range bundle.Objects {
-		if o.Type == "indicator" {
-			indicators++
-			if strings.Contains(o.Pattern, rep.Exits[0].Deposits[0].Address) {
-				t.Errorf("exchange deposit made into an indicator: %s", o.Pattern)
-			}
+	patterns := indicatorPatterns(t, stixPath)
+	for _, p := range patterns {
+		if strings.Contains(p, rep.Exits[0].Deposits[0].Address) {
+			t.Errorf("exchange deposit made into an indicator: %s", p)
 		}
 	}
-	if indicators != len(rep.Addresses)+1 {
+	if indicators := len(patterns); indicators != len(rep.Addresses)+1 {
 		t.Errorf("%d indicators for %d listed addresses and one seed", indicators, len(rep.Addresses))
 	}
 }
@@ -85,9 +76,10 @@ func TestTraceCommand(t *testing.T) {
 func TestTraceLimitAndShortfall(t *testing.T) {
 	gt := corpus.Path(t, "chain/mftracer_ground_truth/HB-HB.csv")
 	stixPath := filepath.Join(t.TempDir(), "t.json")
-	trace := func(args ...string) taint.Report {
+	const seed = "0x7a017e5e9672bc994dcb1a2a27d853c9c629f7c3"
+	trace := func(from string, args ...string) taint.Report {
 		t.Helper()
-		out := mustRun(t, append([]string{"trace", "--from", "0x7a017e5e9672bc994dcb1a2a27d853c9c629f7c3", "--graph", gt,
+		out := mustRun(t, append([]string{"trace", "--from", from, "--graph", gt,
 			"--hops", "0", "--threshold", "1000", "--json"}, args...)...)
 		var rep taint.Report
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -95,21 +87,11 @@ func TestTraceLimitAndShortfall(t *testing.T) {
 		}
 		return rep
 	}
-	rep := trace("--limit", "5", "--stix", stixPath)
+	rep := trace(seed, "--limit", "5", "--stix", stixPath)
 	if len(rep.Addresses) != 5 || rep.Totals.Listed <= 5 || rep.Truncated != rep.Totals.Listed-5 {
 		t.Fatalf("limit 5: %d listed, %d shown, %d truncated", rep.Totals.Listed, len(rep.Addresses), rep.Truncated)
 	}
-	var bundle struct{ Objects []struct{ Type string } }
-	if err := json.Unmarshal([]byte(readFile(t, stixPath)), &bundle); err != nil {
-		t.Fatal(err)
-	}
-	indicators := 0
-	for _, o := range bundle.Objects {
-		if o.Type == "indicator" {
-			indicators++
-		}
-	}
-	if indicators != rep.Totals.Listed+1 {
+	if indicators := len(indicatorPatterns(t, stixPath)); indicators != rep.Totals.Listed+1 {
 		t.Errorf("%d indicators for %d addresses over the threshold and one seed", indicators, rep.Totals.Listed)
 	}
 
@@ -119,22 +101,12 @@ func TestTraceLimitAndShortfall(t *testing.T) {
 		t.Errorf("proportional: nothing inferred (%+v)", rep.Totals)
 	}
 	// A seed address with an amount: its payments carry that much, first.
-	capped := func(args ...string) taint.Report {
-		t.Helper()
-		out := mustRun(t, append([]string{"trace", "--from", "0x7a017e5e9672bc994dcb1a2a27d853c9c629f7c3=100000", "--graph", gt,
-			"--hops", "0", "--threshold", "1000", "--json"}, args...)...)
-		var rep taint.Report
-		if err := json.Unmarshal([]byte(out), &rep); err != nil {
-			t.Fatalf("report: %v\n%s", err, out)
-		}
-		return rep
-	}
-	part := capped("--shortfall", "clean")
+	part := trace(seed+"=100000", "--shortfall", "clean")
 	if math.Abs(part.Totals.Stolen-100000) > 1e-6 || part.Totals.AtExits > 100000*(1+1e-9) || part.Totals.AtExits <= 0 ||
-		!slices.Equal(part.Seeds, []string{"0x7a017e5e9672bc994dcb1a2a27d853c9c629f7c3"}) {
+		!slices.Equal(part.Seeds, []string{seed}) {
 		t.Errorf("seed with 100000 USD: totals %+v, seeds %v", part.Totals, part.Seeds)
 	}
-	clean := trace("--shortfall", "clean")
+	clean := trace(seed, "--shortfall", "clean")
 	if clean.Totals.Inferred != 0 {
 		t.Errorf("clean: inferred %v", clean.Totals.Inferred)
 	}
@@ -163,6 +135,25 @@ func TestTraceUsage(t *testing.T) {
 	if _, _, err := bulwark(t, "trace", "--from", "0x0000000000000000000000000000000000000001", "--graph", gt); err == nil || !strings.Contains(err.Error(), "not in the graph") {
 		t.Errorf("unknown seed: %v", err)
 	}
+}
+
+// indicatorPatterns returns the patterns of the indicators in a STIX
+// bundle file.
+func indicatorPatterns(t *testing.T, path string) []string {
+	t.Helper()
+	var bundle struct {
+		Objects []struct{ Type, Pattern string }
+	}
+	if err := json.Unmarshal([]byte(readFile(t, path)), &bundle); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, o := range bundle.Objects {
+		if o.Type == "indicator" {
+			out = append(out, o.Pattern)
+		}
+	}
+	return out
 }
 
 func readFile(t *testing.T, p string) string {
