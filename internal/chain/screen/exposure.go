@@ -481,7 +481,7 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		v := pol.resolve(st)
 		var reason Reason
 		var share float64
-		for _, a := range e.assetsInto(node) {
+		for _, a := range e.assetsInto(p, node) {
 			w := walker{e: e, p: p, st: st, v: &v, budget: e.opts.Budget, asset: a}
 			if r, ok := w.run(node); ok && r.Indirect.Share > share {
 				reason, share = r, r.Indirect.Share
@@ -528,12 +528,18 @@ func (e *Exposure) nodesOf(addr string) []uint32 {
 
 // assetsInto lists the assets node received, each to be screened on its
 // own (allAssets alone when the graph's USD values make them one unit).
-func (e *Exposure) assetsInto(node uint32) []uint32 {
+// For a hub only the assets of the in-transfers that may carry listed
+// funds count: an exchange's millions of others cannot give exposure.
+func (e *Exposure) assetsInto(p *precomp, node uint32) []uint32 {
 	if e.g.HasUSD() || e.g.NumAssets() <= 1 {
 		return []uint32{allAssets}
 	}
+	in := e.g.In(node)
+	if len(in) >= e.opts.HubDegree {
+		in = p.hubIn[node]
+	}
 	var out []uint32
-	for _, ed := range e.g.In(node) {
+	for _, ed := range in {
 		if a := e.g.AssetIndex(ed); !slices.Contains(out, a) {
 			out = append(out, a)
 			if len(out) == e.g.NumAssets() {

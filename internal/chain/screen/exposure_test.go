@@ -314,28 +314,33 @@ func TestExposurePerAsset(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ix.AttachGraph(b.Build(), screen.ExposureOptions{})
-	for _, tt := range []struct {
-		who   string
-		share float64
-		asset string
-	}{
-		{"A", 1, usdt},
-		{"B", 0.4, usdt},
-		{"D", 0.5, ""},
-	} {
-		r := screenOne(t, ix, n[tt.who])
-		ind := indirect(r)
-		if r.Risk != screen.High || ind == nil {
-			t.Errorf("%s: risk %s, reasons %+v", tt.who, r.Risk, r.Reasons)
-			continue
-		}
-		x := ind.Indirect
-		if !near(x.Share, tt.share) || x.Asset == nil || *x.Asset != tt.asset || x.Listed != n["S"] {
-			t.Errorf("%s: share %v of asset %v from %s, want %v of %q", tt.who, x.Share, x.Asset, x.Listed, tt.share, tt.asset)
-		}
-		if want := "of its inflow of " + map[string]string{usdt: usdt, "": "the native coin"}[tt.asset]; !strings.Contains(ind.Note, want) {
-			t.Errorf("%s: note %q lacks %q", tt.who, ind.Note, want)
+	g := b.Build()
+	// Also with every address a hub (two in-transfers or more), whose
+	// assets come from the in-transfers that may carry listed funds.
+	for _, hub := range []int{0, 2} {
+		ix.AttachGraph(g, screen.ExposureOptions{HubDegree: hub})
+		for _, tt := range []struct {
+			who   string
+			share float64
+			asset string
+		}{
+			{"A", 1, usdt},
+			{"B", 0.4, usdt},
+			{"D", 0.5, ""},
+		} {
+			r := screenOne(t, ix, n[tt.who])
+			ind := indirect(r)
+			if r.Risk != screen.High || ind == nil {
+				t.Errorf("hub degree %d, %s: risk %s, reasons %+v", hub, tt.who, r.Risk, r.Reasons)
+				continue
+			}
+			x := ind.Indirect
+			if !near(x.Share, tt.share) || x.Asset == nil || *x.Asset != tt.asset || x.Listed != n["S"] {
+				t.Errorf("hub degree %d, %s: share %v of asset %v from %s, want %v of %q", hub, tt.who, x.Share, x.Asset, x.Listed, tt.share, tt.asset)
+			}
+			if want := "of its inflow of " + map[string]string{usdt: usdt, "": "the native coin"}[tt.asset]; !strings.Contains(ind.Note, want) {
+				t.Errorf("%s: note %q lacks %q", tt.who, ind.Note, want)
+			}
 		}
 	}
 }
