@@ -343,6 +343,15 @@ func FuzzParse(f *testing.F) {
 		if err != nil || b.Canonical != a.Canonical || b.Kind != a.Kind || !slices.Equal(b.Chains, a.Chains) {
 			t.Fatalf("Parse(%q): canonical %q re-parses to %q, %v", s, a.Canonical, b.Canonical, err)
 		}
+		// Every encoding of the script folds to one key, itself a valid
+		// address of the same script.
+		key := Fold(a)
+		for _, alt := range append(Alternatives(a), key) {
+			x, err := Parse(alt)
+			if err != nil || Fold(x) != key || !bytes.Equal(x.Payload, a.Payload) || x.Kind != a.Kind {
+				t.Fatalf("Parse(%q): encoding %q of fold key %q: %v", s, alt, key, err)
+			}
+		}
 		for _, c := range a.Chains {
 			p, err := ParseFor(c, s)
 			if err != nil {
