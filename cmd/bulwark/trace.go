@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/address"
+	"github.com/bulwark-intel/bulwark/internal/chain/asset"
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 	"github.com/bulwark-intel/bulwark/internal/chain/source"
 	"github.com/bulwark-intel/bulwark/internal/chain/source/btcrpc"
@@ -505,24 +506,13 @@ func traceAsset(g *graph.Graph, flag string, seeds []taint.Seed) (one bool, asse
 	return true, "", nil
 }
 
-// knownTokens are the units of the tokens most stolen funds move in, by
-// contract (Ethereum mainnet and TRON); others show in base units.
-var knownTokens = map[string]taint.Unit{
-	"0xdac17f958d2ee523a2206206994597c13d831ec7": {Name: "USDT", Decimals: 6},
-	"0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48": {Name: "USDC", Decimals: 6},
-	"0x6b175474e89094c44da98b954eedeac495271d0f": {Name: "DAI", Decimals: 18},
-	"0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2": {Name: "WETH", Decimals: 18},
-	"0x2260fac5e5542a773aa44fbcfedf7c193bc2c599": {Name: "WBTC", Decimals: 8},
-	"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t":         {Name: "USDT", Decimals: 6},
-	"TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8":         {Name: "USDC", Decimals: 6},
-}
-
-// tokenUnit is the display unit of a followed token.
-func tokenUnit(asset string) taint.Unit {
-	if u, ok := knownTokens[asset]; ok {
-		return u
+// tokenUnit is the display unit of a followed token: a known token's
+// symbol and decimals (package asset), else base units.
+func tokenUnit(contract string) taint.Unit {
+	if t, ok := asset.Known(contract); ok {
+		return taint.Unit{Name: t.Symbol, Decimals: t.Decimals}
 	}
-	return taint.Unit{Name: "units of " + asset}
+	return taint.Unit{Name: "units of " + contract}
 }
 
 // firstSeedTime is the time of the first transfer a seed address sends.

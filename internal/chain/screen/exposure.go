@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/chain/address"
+	"github.com/bulwark-intel/bulwark/internal/chain/asset"
 	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 	"github.com/bulwark-intel/bulwark/internal/stix"
 )
@@ -64,8 +65,12 @@ import (
 // unit is 10⁻⁶ dollars, a wei 10⁻¹⁸ ether), so unless every transfer has
 // a USD value the formula runs once per asset the screened address
 // received, over that asset's transfers alone: its share of USDT inflow
-// from listed addresses, of ether, and so on. The largest share is the
-// exposure, and the evidence names its asset.
+// from listed addresses, of ether, and so on. The most severe is the
+// exposure, and the evidence names its asset. A token of unknown value
+// (not the native coin, not one package asset knows) is graded low at
+// most: one unit of a worthless token airdropped from a listed address
+// would otherwise be all of that token's inflow, and make any address
+// high.
 
 // ExposureOptions tunes indirect exposure.
 type ExposureOptions struct {
@@ -98,7 +103,7 @@ type Exposure struct {
 	busy atomic.Bool
 
 	hubMu   sync.Mutex
-	hubSums map[uint64][]float64 // hub node and asset (hubKey) → inflow prefix sums over its in-edges
+	hubSums map[uint64]*hubSums // hub node and asset (hubKey) → its inflow in that asset
 }
 
 // allAssets is the walker's asset when every transfer counts (USD values).
@@ -141,7 +146,7 @@ func (ix *Index) AttachGraph(g *graph.Graph, opts ExposureOptions) *Exposure {
 	if opts.HubDegree <= 0 {
 		opts.HubDegree = 1024
 	}
-	e := &Exposure{ix: ix, g: g, opts: opts, nodes: g.NumNodes(), hubSums: map[uint64][]float64{}}
+	e := &Exposure{ix: ix, g: g, opts: opts, nodes: g.NumNodes(), hubSums: map[uint64]*hubSums{}}
 	if g.HasTxNodes() {
 		e.isTx = make([]uint64, (e.nodes+63)/64)
 		for n := range e.nodes {
@@ -479,17 +484,30 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		e.ix.mu.RLock()
 		st := e.ix.st
 		v := pol.resolve(st)
+		// One budget for all the asset walks of an address: an address
+		// that received a thousand airdropped tokens costs what one walk
+		// may cost.
 		var reason Reason
-		var share float64
+		found, budget, trunc := false, e.opts.Budget, false
 		for _, a := range e.assetsInto(p, node) {
-			w := walker{e: e, p: p, st: st, v: &v, budget: e.opts.Budget, asset: a}
-			if r, ok := w.run(node); ok && r.Indirect.Share > share {
-				reason, share = r, r.Indirect.Share
+			w := walker{e: e, p: p, st: st, v: &v, budget: budget, asset: a}
+			r, ok := w.run(node)
+			budget, trunc = w.budget, trunc || w.trunc
+			if ok && (!found || rankOf(r.Risk) > rankOf(reason.Risk) ||
+				(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share)) {
+				reason, found = r, true
+			}
+			if budget <= 0 {
+				break
 			}
 		}
 		e.ix.mu.RUnlock()
-		if share == 0 {
+		if !found {
 			continue
+		}
+		if trunc && !reason.Indirect.Truncated {
+			reason.Indirect.Truncated = true
+			reason.Note += " (at least: the work budget ran out)"
 		}
 		r.Reasons = append(r.Reasons, reason)
 		if rankOf(reason.Risk) > rankOf(r.Risk) {
@@ -767,6 +785,20 @@ func (w *walker) run(root uint32) (Reason, bool) {
 	return w.reason(rs, share), true
 }
 
+// valued reports whether the walker's asset has a known value: all assets
+// in USD, the native coin, or a token package asset knows.
+func (w *walker) valued() bool {
+	if w.asset == allAssets {
+		return true
+	}
+	name := w.e.g.AssetName(w.asset)
+	if name == "" {
+		return true
+	}
+	_, ok := asset.Known(name)
+	return ok
+}
+
 // counts reports whether transfer ed is of the walker's asset.
 func (w *walker) counts(ed uint32) bool {
 	return w.asset == allAssets || w.e.g.AssetIndex(ed) == w.asset
@@ -871,11 +903,11 @@ func b2i(b bool) int {
 func (w *walker) inflow(node, cut uint32) float64 {
 	in := w.e.g.In(node)
 	if len(in) >= w.e.opts.HubDegree {
-		sums := w.e.hubPrefix(node, w.asset)
+		h := w.e.hubPrefix(node, w.asset)
 		if cut == noCut {
-			return sums[len(sums)-1]
+			return h.sums[len(h.sums)-1]
 		}
-		return sums[sort.Search(len(in), func(i int) bool { return in[i] >= cut })]
+		return h.sums[sort.Search(len(h.in), func(i int) bool { return h.in[i] >= cut })]
 	}
 	sums, ok := w.sums[node]
 	if !ok {
@@ -902,28 +934,43 @@ func (w *walker) inflow(node, cut uint32) float64 {
 	return sums[n]
 }
 
+// hubSums is a hub's inflow in one asset: its in-transfers of that asset
+// and their prefix sums.
+type hubSums struct {
+	in   []uint32
+	sums []float64 // len(in)+1
+}
+
 // hubPrefix returns a hub's inflow prefix sums in asset (or allAssets),
-// computed once and shared by every request.
-func (e *Exposure) hubPrefix(node, asset uint32) []float64 {
+// computed once and shared by every request. They cover that asset's
+// transfers only, so a hub's sums over all its assets together take one
+// entry per in-transfer.
+func (e *Exposure) hubPrefix(node, asset uint32) *hubSums {
 	key := hubKey(node, asset)
 	e.hubMu.Lock()
-	sums, ok := e.hubSums[key]
+	h, ok := e.hubSums[key]
 	e.hubMu.Unlock()
 	if ok {
-		return sums
+		return h
 	}
 	in := e.g.In(node)
-	sums = make([]float64, len(in)+1)
-	for i, ed := range in {
-		sums[i+1] = sums[i]
-		if asset == allAssets || e.g.AssetIndex(ed) == asset {
-			sums[i+1] += e.g.Value(ed)
+	h = &hubSums{in: in}
+	if asset != allAssets {
+		h.in = nil
+		for _, ed := range in {
+			if e.g.AssetIndex(ed) == asset {
+				h.in = append(h.in, ed)
+			}
 		}
 	}
+	h.sums = make([]float64, len(h.in)+1)
+	for i, ed := range h.in {
+		h.sums[i+1] = h.sums[i] + e.g.Value(ed)
+	}
 	e.hubMu.Lock()
-	e.hubSums[key] = sums
+	e.hubSums[key] = h
 	e.hubMu.Unlock()
-	return sums
+	return h
 }
 
 // reason builds the evidence: the strongest path back to a listed address.
@@ -931,6 +978,7 @@ func (w *walker) reason(root int32, share float64) Reason {
 	o := w.e.opts
 	risk := Low
 	switch {
+	case !w.valued():
 	case share >= o.High:
 		risk = High
 	case share >= o.Medium:
@@ -979,6 +1027,9 @@ func (w *walker) reason(root int32, share float64) Reason {
 	}
 	pct := share * 100
 	r.Note = fmt.Sprintf("%.3g%% of %s comes from listed addresses within %d hops", pct, of, o.MaxHops)
+	if !w.valued() {
+		r.Note += " (a token of unknown value: graded low at most)"
+	}
 	if w.trunc {
 		r.Note += " (at least: the work budget ran out)"
 	}

@@ -1,6 +1,7 @@
 package screen_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -389,5 +390,28 @@ func TestExposureOtherEncoding(t *testing.T) {
 		if ind := indirect(r); r.Risk != screen.High || ind == nil || !near(ind.Indirect.Share, 0.5) || ind.Indirect.Listed != src {
 			t.Errorf("%s: risk %s, reasons %+v", in, r.Risk, r.Reasons)
 		}
+	}
+}
+
+// One unit of a token of unknown value airdropped from a listed address
+// is all of that token's inflow, but no reason for high risk: it is
+// reported, graded low.
+func TestExposureDustToken(t *testing.T) {
+	ix, n := exposureWorld(t)
+	b := graph.NewBuilder()
+	for i, x := range []graph.Transfer{
+		{Time: 10, From: n["C"], To: n["A"], Amount: graph.AmountFromUint64(1e19)},
+		{Time: 20, From: n["S"], To: n["A"], Asset: "0x00000000000000000000000000000000000000ff", Amount: graph.AmountFromUint64(1)},
+	} {
+		x.Tx, x.Block = fmt.Sprintf("0x%064x", i+1), uint64(x.Time)
+		if err := b.Add(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix.AttachGraph(b.Build(), screen.ExposureOptions{})
+	r := screenOne(t, ix, n["A"])
+	ind := indirect(r)
+	if r.Risk != screen.Low || ind == nil || !near(ind.Indirect.Share, 1) || !strings.Contains(ind.Note, "unknown value") {
+		t.Errorf("dust token: risk %s, reasons %+v", r.Risk, r.Reasons)
 	}
 }
