@@ -196,6 +196,14 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	rep := taint.BuildReport(res, seeds, taint.ReportOptions{Unit: unit, Threshold: th * scale, Limit: *limit})
 	fmt.Fprintf(e.stderr, "trace: %s over %d transfers in %.3fs: %d addresses tainted, %d listed\n",
 		model, res.Scanned, took.Seconds(), rep.Totals.Tainted, rep.Totals.Listed)
+	var given float64
+	for _, s := range seeds {
+		given += s.Amount
+	}
+	if given > 0 && rep.Totals.Stolen+res.Dropped/scale < given/scale*(1-1e-9) {
+		fmt.Fprintf(e.stderr, "trace: the seeds with amounts sent %s of the %s given as stolen in the traced window; the rest stays with them\n",
+			unit.Format(rep.Totals.Stolen), unit.Format(given/scale))
+	}
 
 	if *dotOut != "" {
 		if err := writeFileWith(*dotOut, rep.WriteDOT); err != nil {
@@ -432,7 +440,7 @@ func traceSeeds(g *graph.Graph, from []string) ([]taint.Seed, error) {
 		var amount float64
 		if a, n, ok := strings.Cut(f, "="); ok {
 			x, err := strconv.ParseFloat(n, 64)
-			if err != nil || x <= 0 || math.IsInf(x, 0) {
+			if err != nil || !(x > 0) || math.IsInf(x, 0) {
 				return nil, fmt.Errorf("%w: --from %s: the amount after = must be a positive number", errUsage, f)
 			}
 			f, amount = a, x

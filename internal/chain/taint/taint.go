@@ -309,6 +309,7 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 	}
 	var seedEdges []uint32
 	var capped []cappedSeed
+	given := map[graph.NodeID]bool{}
 	for _, s := range seeds {
 		switch {
 		case s.Address != "":
@@ -319,7 +320,14 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 			if s.Amount < 0 || math.IsNaN(s.Amount) || math.IsInf(s.Amount, 0) {
 				return nil, fmt.Errorf("seed address %s: amount %v", s.Address, s.Amount)
 			}
+			if given[id] {
+				return nil, fmt.Errorf("seed address %s given twice", s.Address)
+			}
+			given[id] = true
 			if s.Amount > 0 {
+				if !g.Timed() {
+					return nil, fmt.Errorf("seed address %s: an amount needs the transfers' times, which this graph lacks", s.Address)
+				}
 				capped = append(capped, cappedSeed{id, s.Amount})
 				continue
 			}
@@ -341,19 +349,29 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 	}
 	// A seed with an amount is the transfers that carry it: its payments
 	// from the start, in order, the last one in part.
+	// Stolen funds under the minimum value are dropped, as anywhere.
 	for _, c := range capped {
 		left := c.amount
 		for _, e := range g.Out(c.id) {
+			if left <= 0 {
+				break
+			}
 			if e < start || e >= end || t.other(e) {
 				continue
 			}
 			x := g.Value(e)
-			seedEdges = append(seedEdges, e)
-			if x >= left {
-				t.seedPart[e] = left
-				break
+			part := min(x, left)
+			left -= part
+			switch {
+			case part <= 0: // a zero-value transfer carries nothing
+			case part < opt.MinValue:
+				t.dropped += part
+			default:
+				seedEdges = append(seedEdges, e)
+				if part < x {
+					t.seedPart[e] = part
+				}
 			}
-			left -= x
 		}
 	}
 	for _, e := range seedEdges {

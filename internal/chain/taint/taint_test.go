@@ -551,4 +551,24 @@ func TestSeedAmount(t *testing.T) {
 			t.Errorf("amount %v accepted", bad)
 		}
 	}
+	if _, err := Trace(g, []Seed{{Address: "T", Amount: 100}, {Address: "T"}}, Options{Model: Haircut}); err == nil {
+		t.Error("a seed address given twice accepted")
+	}
+	// A zero-value payment (address poisoning) carries nothing, and stolen
+	// funds under the minimum are dropped: T pays Z 0 and Y 5 first.
+	g = build(t, []tr{
+		{2, "V", "T", 100, "0x2"},
+		{3, "T", "Z", 0, "0x3"},
+		{4, "T", "Y", 5, "0x4"},
+		{5, "T", "A", 60, "0x5"},
+	})
+	for _, m := range []Model{Poison, Haircut, FIFO} {
+		r, err := Trace(g, []Seed{{Address: "T", Amount: 50}}, Options{Model: m, Start: 3, MinValue: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := amounts(r, "Z", "Y", "A"); !near(got, map[string]float64{"A": 45}) || r.Dropped != 5 {
+			t.Errorf("%s: got %v, dropped %v; want A 45, 5 dropped", m, got, r.Dropped)
+		}
+	}
 }
