@@ -52,6 +52,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	toBlock := fs.Uint64("to-block", 0, "last block to load over --rpc (0: the confirmed head)")
 	rpcUser := fs.String("rpc-user", "", "Bitcoin RPC user")
 	rpcPass := fs.String("rpc-password", os.Getenv("BULWARK_RPC_PASSWORD"), "Bitcoin RPC password (default $BULWARK_RPC_PASSWORD)")
+	confirmations := fs.Int("confirmations", -1, "with --rpc: blocks below the node's head left unread because a reorganisation may still replace them (default: none for a one-off load; with --rpc-state, whose saved place must not be reorganised away, 12 on Ethereum and 6 on Bitcoin)")
 	rpcState := fs.String("rpc-state", "", "with --rpc and --save-snapshot: a file recording the last block loaded; a later run loads only the blocks after it and adds them to the snapshot (use the same --internal each time)")
 	internal := fs.Bool("internal", false, "with --rpc --chain eth: also load the ether contracts move inside transactions (mixer payouts, bridge releases), with debug_traceBlockByNumber; the node must serve its debug API")
 	modelName := fs.String("model", "haircut", "taint model: poison, haircut or fifo")
@@ -115,7 +116,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 
 	t0 := time.Now()
 	rpc := rpcSource{url: *rpcURL, chain: *chain, from: *fromBlock, to: *toBlock,
-		user: *rpcUser, pass: *rpcPass, internal: *internal}
+		user: *rpcUser, pass: *rpcPass, internal: *internal, confirmations: *confirmations}
 	if *rpcState != "" {
 		if rpc.inc, err = openIncrement(*rpcState, *saveSnap); err != nil {
 			return err
@@ -134,7 +135,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if rpc.inc != nil {
-			if err := rpc.inc.commit(); err != nil {
+			if err := rpc.inc.commit(g.NumEdges()); err != nil {
 				return err
 			}
 		}
@@ -268,20 +269,32 @@ type rpcSource struct {
 	user, pass string     // Bitcoin
 	internal   bool       // Ethereum: internal transfers too
 	inc        *increment // nil: load from --from-block, keep no state
+	// confirmations is the blocks below the head left unread; negative
+	// takes none for a one-off load and the loader's default with state.
+	confirmations int
 }
 
 // increment is an incremental load: the snapshot of the earlier runs, and
 // the state file that says up to which block it holds. The loader records
 // its progress in a copy of the state, which replaces the state only once
 // the extended snapshot is saved, so a run that fails halfway leaves the
-// two agreeing.
+// two agreeing. Beside the state, FILE.snapshot records how many transfers
+// the snapshot held when the state was last moved: a snapshot changed
+// since (saved by a run that died before moving the state, or replaced)
+// no longer matches the state, and is refused rather than extended with
+// blocks it may hold already.
 type increment struct {
-	state, work string // the state file and the loader's copy
-	base        string // the snapshot to extend; "" on the first run
+	state, work, meta string // the state file, the loader's copy, the transfer count
+	base              string // the snapshot to extend; "" on the first run
+	transfers         int    // what base held when the state was moved
+}
+
+type incrementMeta struct {
+	Transfers int `json:"transfers"`
 }
 
 func openIncrement(state, snapshot string) (*increment, error) {
-	inc := &increment{state: state, work: state + ".partial"}
+	inc := &increment{state: state, work: state + ".partial", meta: state + ".snapshot"}
 	old, err := os.ReadFile(state)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -294,19 +307,41 @@ func openIncrement(state, snapshot string) (*increment, error) {
 	if _, err := os.Stat(snapshot); err != nil {
 		return nil, fmt.Errorf("--rpc-state %s records blocks already loaded, but the snapshot holding them cannot be read (%w); remove the state file to load again from --from-block", state, err)
 	}
+	var m incrementMeta
+	if b, err := os.ReadFile(inc.meta); err != nil || json.Unmarshal(b, &m) != nil {
+		return nil, fmt.Errorf("--rpc-state: %s, which says what the snapshot holds, is missing or damaged; remove %s to load again from --from-block", inc.meta, state)
+	}
 	if err := os.WriteFile(inc.work, old, 0o600); err != nil {
 		return nil, fmt.Errorf("--rpc-state: %w", err)
 	}
-	inc.base = snapshot
+	inc.base, inc.transfers = snapshot, m.Transfers
 	return inc, nil
 }
 
-// commit makes the loader's progress the state, once the snapshot is saved.
-func (inc *increment) commit() error {
+// check refuses a base snapshot that is not the one the state describes.
+func (inc *increment) check(base *graph.Graph) error {
+	if base.NumEdges() != inc.transfers {
+		return fmt.Errorf("--rpc-state: %s holds %d transfers, but the state %s was saved with %d: they no longer describe the same blocks; remove the state file to load again from --from-block",
+			inc.base, base.NumEdges(), inc.state, inc.transfers)
+	}
+	return nil
+}
+
+// commit makes the loader's progress the state once the snapshot, of
+// transfers transfers, is saved; then records that count.
+func (inc *increment) commit(transfers int) error {
 	if _, err := os.Stat(inc.work); errors.Is(err, os.ErrNotExist) {
 		return nil // nothing loaded, nothing to record
 	}
 	if err := os.Rename(inc.work, inc.state); err != nil {
+		return fmt.Errorf("--rpc-state: %w", err)
+	}
+	b, _ := json.Marshal(incrementMeta{Transfers: transfers})
+	tmp := inc.meta + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("--rpc-state: %w", err)
+	}
+	if err := os.Rename(tmp, inc.meta); err != nil {
 		return fmt.Errorf("--rpc-state: %w", err)
 	}
 	return nil
@@ -335,6 +370,10 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 				if err != nil {
 					return nil, fmt.Errorf("--rpc-state: the snapshot of the earlier runs: %w", err)
 				}
+				if err := rpc.inc.check(base); err != nil {
+					base.Close()
+					return nil, err
+				}
 				err = b.AddGraph(base)
 				base.Close()
 				if err != nil {
@@ -343,9 +382,18 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 				fmt.Fprintf(e.stderr, "trace: %s: %d transfers loaded earlier\n", rpc.inc.base, b.Len())
 			}
 		}
+		// ethrpc: 0 is its default, negative none; btcrpc: 1 is the tip,
+		// 0 its default.
+		ethConf, btcConf := -1, 1
+		switch {
+		case rpc.confirmations > 0:
+			ethConf, btcConf = rpc.confirmations, rpc.confirmations+1
+		case rpc.confirmations < 0 && rpc.inc != nil:
+			ethConf, btcConf = 0, 0
+		}
 		switch strings.ToLower(rpc.chain) {
 		case "eth", "ethereum", "evm":
-			l, err := ethrpc.New(ethrpc.Config{URL: rpc.url, StatePath: statePath, From: rpc.from, To: rpc.to, Confirmations: -1, Internal: rpc.internal})
+			l, err := ethrpc.New(ethrpc.Config{URL: rpc.url, StatePath: statePath, From: rpc.from, To: rpc.to, Confirmations: ethConf, Internal: rpc.internal})
 			if err != nil {
 				return nil, err
 			}
@@ -358,7 +406,7 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 			if rpc.internal {
 				return nil, fmt.Errorf("%w: --internal is for --chain eth (UTXO transactions have no internal transfers)", errUsage)
 			}
-			l, err := btcrpc.New(btcrpc.Config{URL: rpc.url, User: rpc.user, Password: rpc.pass, StartHeight: rpc.from, StopHeight: rpc.to, Confirmations: 1, StateFile: statePath})
+			l, err := btcrpc.New(btcrpc.Config{URL: rpc.url, User: rpc.user, Password: rpc.pass, StartHeight: rpc.from, StopHeight: rpc.to, Confirmations: btcConf, StateFile: statePath})
 			if err != nil {
 				return nil, err
 			}

@@ -255,7 +255,7 @@ func TestTraceRPCGeth(t *testing.T) {
 	incremental := func(extra ...string) string {
 		t.Helper()
 		return mustRun(t, append([]string{"trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0", "--internal",
-			"--rpc-state", state, "--save-snapshot", snap, "--db", db, "--model", "haircut", "--json"}, extra...)...)
+			"--rpc-state", state, "--save-snapshot", snap, "--confirmations", "0", "--db", db, "--model", "haircut", "--json"}, extra...)...)
 	}
 	first := incremental("--to-block", strconv.FormatUint(theftBlock+4, 10))
 	var part, whole, full taint.Report
@@ -263,7 +263,7 @@ func TestTraceRPCGeth(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, err := bulwark(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0", "--internal",
-		"--rpc-state", state, "--save-snapshot", snap, "--db", db, "--model", "haircut", "--json")
+		"--rpc-state", state, "--save-snapshot", snap, "--confirmations", "0", "--db", db, "--model", "haircut", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +282,13 @@ func TestTraceRPCGeth(t *testing.T) {
 	if part.Graph.Transfers >= full.Graph.Transfers || !reflect.DeepEqual(whole, full) {
 		t.Errorf("incremental load: %d then %d transfers, report %+v; a full load: %d transfers, %+v",
 			part.Graph.Transfers, whole.Graph.Transfers, whole.Totals, full.Graph.Transfers, full.Totals)
+	}
+	// A snapshot replaced behind the state's back is refused, not extended.
+	mustRun(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--from-block", "0", "--to-block", strconv.FormatUint(theftBlock+2, 10),
+		"--save-snapshot", snap, "--json")
+	if _, _, err := bulwark(t, "trace", "--from", thief, "--rpc", url, "--chain", "eth", "--internal",
+		"--rpc-state", state, "--save-snapshot", snap, "--json"); err == nil || !strings.Contains(err.Error(), "no longer describe the same blocks") {
+		t.Errorf("a replaced snapshot: %v", err)
 	}
 
 	// The ERC-20 leg, followed with --asset: the thief's 2,500,000 USDT go

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwark-intel/bulwark/internal/chain/graph"
 	"github.com/bulwark-intel/bulwark/internal/chain/taint"
 	"github.com/bulwark-intel/bulwark/internal/corpus"
 )
@@ -163,4 +165,69 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The bookkeeping of --rpc-state, without a node: a first run has no base;
+// a state needs its snapshot and the record of what that held; a snapshot
+// that changed since is refused; commit moves the loader's copy into place
+// and records the new count; abandon drops the copy.
+func TestIncrementState(t *testing.T) {
+	dir := t.TempDir()
+	state, snap := filepath.Join(dir, "s.json"), filepath.Join(dir, "g.snap")
+	inc, err := openIncrement(state, snap)
+	if err != nil || inc.base != "" {
+		t.Fatalf("first run: %+v, %v", inc, err)
+	}
+	b := graph.NewBuilder()
+	for i := range 3 {
+		if err := b.Add(graph.Transfer{Tx: fmt.Sprintf("0x%064x", i+1), Time: int64(i + 1), From: "a", To: "b", Amount: graph.AmountFromUint64(1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := b.Build()
+	if err := g.SaveSnapshot(snap); err != nil {
+		t.Fatal(err)
+	}
+	// The loader saved its place in the copy; the snapshot is saved.
+	if err := os.WriteFile(inc.work, []byte(`{"next":7}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := inc.commit(g.NumEdges()); err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, state) != `{"next":7}` || readFile(t, inc.meta) != `{"transfers":3}` {
+		t.Fatalf("after commit: state %q, record %q", readFile(t, state), readFile(t, inc.meta))
+	}
+	if _, err := os.Stat(inc.work); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the loader's copy outlived commit: %v", err)
+	}
+
+	// The next run starts from a copy of the state and checks the base.
+	inc, err = openIncrement(state, snap)
+	if err != nil || inc.base != snap || inc.transfers != 3 || readFile(t, inc.work) != `{"next":7}` {
+		t.Fatalf("second run: %+v, %v", inc, err)
+	}
+	if err := inc.check(g); err != nil {
+		t.Errorf("matching snapshot refused: %v", err)
+	}
+	other := graph.NewBuilder()
+	if err := other.Add(graph.Transfer{Tx: "0x" + strings.Repeat("9", 64), Time: 9, From: "c", To: "d", Amount: graph.AmountFromUint64(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := inc.check(other.Build()); err == nil || !strings.Contains(err.Error(), "no longer describe the same blocks") {
+		t.Errorf("a snapshot of another size: %v", err)
+	}
+	inc.abandon()
+	if _, err := os.Stat(inc.work); !errors.Is(err, os.ErrNotExist) || readFile(t, state) != `{"next":7}` {
+		t.Errorf("abandon: copy %v, state %q", err, readFile(t, state))
+	}
+
+	// A state without its record, or without its snapshot, is refused.
+	os.Remove(inc.meta)
+	if _, err := openIncrement(state, snap); err == nil {
+		t.Error("a state without the snapshot's record accepted")
+	}
+	if _, err := openIncrement(state, filepath.Join(dir, "missing.snap")); err == nil {
+		t.Error("a state without its snapshot accepted")
+	}
 }
