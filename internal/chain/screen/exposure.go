@@ -471,7 +471,6 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		if len(nodes) == 0 {
 			continue
 		}
-		node := nodes[0]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -484,21 +483,25 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		e.ix.mu.RLock()
 		st := e.ix.st
 		v := pol.resolve(st)
-		// One budget for all the asset walks of an address: an address
+		// One budget for all the walks of an address (per asset, and per
+		// node when a merged graph holds it in two encodings): an address
 		// that received a thousand airdropped tokens costs what one walk
 		// may cost.
 		var reason Reason
 		found, budget, trunc := false, e.opts.Budget, false
-		for _, a := range e.assetsInto(p, node) {
-			w := walker{e: e, p: p, st: st, v: &v, budget: budget, asset: a}
-			r, ok := w.run(node)
-			budget, trunc = w.budget, trunc || w.trunc
-			if ok && (!found || rankOf(r.Risk) > rankOf(reason.Risk) ||
-				(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share)) {
-				reason, found = r, true
-			}
-			if budget <= 0 {
-				break
+	walks:
+		for _, node := range nodes {
+			for _, a := range e.assetsInto(p, node) {
+				w := walker{e: e, p: p, st: st, v: &v, budget: budget, asset: a}
+				r, ok := w.run(node)
+				budget, trunc = w.budget, trunc || w.trunc
+				if ok && (!found || rankOf(r.Risk) > rankOf(reason.Risk) ||
+					(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share)) {
+					reason, found = r, true
+				}
+				if budget <= 0 {
+					break walks
+				}
 			}
 		}
 		e.ix.mu.RUnlock()
