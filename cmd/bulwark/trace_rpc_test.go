@@ -354,4 +354,29 @@ func TestTraceRPCBtcd(t *testing.T) {
 			t.Errorf("%s STIX output has an indicator for a transaction node", w.model)
 		}
 	}
+
+	// Incrementally, as with geth: two blocks past the theft, then the
+	// rest; the report is a full load's.
+	args := []string{"trace", "--from", thief, "--rpc", st.Node.URL, "--chain", "btc",
+		"--rpc-user", st.Node.User, "--rpc-password", st.Node.Password,
+		"--from-block", strconv.FormatInt(st.TheftHeight, 10), "--db", db, "--model", "haircut", "--json"}
+	incremental := append(slices.Clone(args), "--rpc-state", filepath.Join(dir, "btc.state"),
+		"--save-snapshot", filepath.Join(dir, "btc.snap"), "--confirmations", "0")
+	var part, whole, full taint.Report
+	for _, x := range []struct {
+		rep  *taint.Report
+		args []string
+	}{
+		{&part, append(slices.Clone(incremental), "--to-block", strconv.FormatInt(st.TheftHeight+2, 10))},
+		{&whole, incremental},
+		{&full, args},
+	} {
+		if err := json.Unmarshal([]byte(mustRun(t, x.args...)), x.rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if part.Graph.Transfers >= full.Graph.Transfers || !reflect.DeepEqual(whole, full) {
+		t.Errorf("incremental load: %d then %d transfers, report %+v; a full load: %d transfers, %+v",
+			part.Graph.Transfers, whole.Graph.Transfers, whole.Totals, full.Graph.Transfers, full.Totals)
+	}
 }
