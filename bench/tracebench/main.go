@@ -151,7 +151,8 @@ func main() {
 		report(s.model.String(), s.times, float64(s.r.Scanned), fmt.Sprintf("%d tainted of %d, RSS %d MB", s.r.Len(), g.NumNodes(), rssMB()))
 	}
 	for _, s := range specs {
-		rs := slices.Sorted(slices.Values(s.ratio))
+		slices.Sort(s.ratio)
+		rs := s.ratio
 		fmt.Printf("%-8s %.1fx igraph (median of %d alternating rounds; range %.1f-%.1fx)\n", s.model, rs[len(rs)/2], len(rs), rs[0], rs[len(rs)-1])
 	}
 	// A shared host's speed moves for minutes at a time; the ratio does
@@ -159,7 +160,7 @@ func main() {
 	// what the model does on that machine.
 	if *calibrate > 0 {
 		for _, s := range specs {
-			rs := slices.Sorted(slices.Values(s.ratio))
+			rs := s.ratio // sorted above
 			fmt.Printf("%-8s %.0f M edges/s where igraph does %.1f M (median ratio; range %.0f-%.0f M)\n", s.model,
 				rs[len(rs)/2]**calibrate/1e6, *calibrate/1e6, rs[0]**calibrate/1e6, rs[len(rs)-1]**calibrate/1e6)
 		}

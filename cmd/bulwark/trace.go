@@ -197,13 +197,9 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	rep := taint.BuildReport(res, seeds, taint.ReportOptions{Unit: unit, Threshold: th * scale, Limit: *limit})
 	fmt.Fprintf(e.stderr, "trace: %s over %d transfers in %.3fs: %d addresses tainted, %d listed\n",
 		model, res.Scanned, took.Seconds(), rep.Totals.Tainted, rep.Totals.Listed)
-	var given float64
-	for _, s := range seeds {
-		given += s.Amount
-	}
-	if given > 0 && rep.Totals.Stolen+res.Dropped/scale < given/scale*(1-1e-9) {
-		fmt.Fprintf(e.stderr, "trace: the seeds with amounts sent %s of the %s given as stolen in the traced window; the rest stays with them\n",
-			unit.Format(rep.Totals.Stolen), unit.Format(given/scale))
+	if rep.Totals.Unsent > 0 {
+		fmt.Fprintf(e.stderr, "trace: the seeds with amounts did not pay out %s of them in the traced window; it stays with them\n",
+			unit.Format(rep.Totals.Unsent))
 	}
 
 	if *dotOut != "" {

@@ -413,7 +413,7 @@ func looksBech32(s string) bool {
 // query was written in; two chains' addresses that share a key share the
 // key holder, since one private key controls both.
 func Fold(a Address) string {
-	if a.WitnessVersion >= 0 || len(a.Payload) != 20 || (a.Kind != P2PKH && a.Kind != P2SH) {
+	if !hashScript(a) {
 		return a.Canonical
 	}
 	c := a.Canonical
@@ -434,13 +434,19 @@ func Fold(a Address) string {
 	return base58CheckEncode(a.Payload, v)
 }
 
+// hashScript reports whether a is a P2PKH or P2SH hash, the scripts that
+// base58 and cashaddr both encode.
+func hashScript(a Address) bool {
+	return a.WitnessVersion < 0 && len(a.Payload) == 20 && (a.Kind == P2PKH || a.Kind == P2SH)
+}
+
 // Alternatives returns the other encodings of a's script on the chains a
 // may belong to (see Fold): for a legacy base58 or cashaddr address, its
 // legacy, cashaddr and Litecoin M…/Q… forms, without a's own. A graph
 // loaded from one source names an address in the encoding that source
 // used; these find it from another.
 func Alternatives(a Address) []string {
-	if a.WitnessVersion >= 0 || len(a.Payload) != 20 || (a.Kind != P2PKH && a.Kind != P2SH) {
+	if !hashScript(a) {
 		return nil
 	}
 	legacy := Fold(a)

@@ -106,6 +106,9 @@ type Exposure struct {
 	hubSums map[uint64]*hubSums // hub node and asset (hubKey) → its inflow in that asset
 }
 
+// truncNote ends the note of a share the work budget cut short.
+const truncNote = " (at least: the work budget ran out)"
+
 // allAssets is the walker's asset when every transfer counts (USD values).
 const allAssets = math.MaxUint32
 
@@ -510,7 +513,7 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		}
 		if trunc && !reason.Indirect.Truncated {
 			reason.Indirect.Truncated = true
-			reason.Note += " (at least: the work budget ran out)"
+			reason.Note += truncNote
 		}
 		r.Reasons = append(r.Reasons, reason)
 		if rankOf(reason.Risk) > rankOf(r.Risk) {
@@ -654,9 +657,9 @@ func (w *walker) source(node uint32) int32 {
 		return i
 	}
 	res := Result{Canonical: w.e.g.Address(node), Risk: None}
-	if c := res.Canonical; c != "" && c[0] != '0' {
+	if c := res.Canonical; c != "" && c[0] != '0' { // EVM and TRON hex fold to themselves
 		if a, err := address.Parse(c); err == nil {
-			res.key = address.Fold(a) // the index's form (parseInput)
+			res.fold(a)
 		}
 	}
 	w.st.direct(w.v, &res, &w.sc)
@@ -1034,7 +1037,7 @@ func (w *walker) reason(root int32, share float64) Reason {
 		r.Note += " (a token of unknown value: graded low at most)"
 	}
 	if w.trunc {
-		r.Note += " (at least: the work budget ran out)"
+		r.Note += truncNote
 	}
 	return r
 }

@@ -193,8 +193,14 @@ func parseInput(res *Result, in string) {
 	}
 	res.Canonical = a.Canonical
 	res.Chains = chainNames(a.Chains)
+	res.fold(a)
+}
+
+// fold sets r's lookup key from its parsed address: the index keys
+// listings by address.Fold.
+func (r *Result) fold(a address.Address) {
 	if k := address.Fold(a); k != a.Canonical {
-		res.key = k
+		r.key = k
 	}
 }
 

@@ -772,6 +772,7 @@ func (t *tracer) result() *Result {
 		Dropped:  t.dropped,
 		Beyond:   t.beyond,
 		Inferred: t.inferred,
+		Unsent:   t.unsent,
 		Scanned:  t.scanned,
 		Graph:    t.g,
 		Options:  t.opt,

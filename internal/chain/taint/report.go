@@ -99,7 +99,9 @@ type ReportTotals struct {
 	// payments beyond what the graph shows an address holding: part of the
 	// amounts above, and the reason they can add up to more than Stolen.
 	Inferred float64 `json:"inferred,omitempty"`
-	Scanned  int64   `json:"edges_scanned"`
+	// Unsent is what seeds with an amount did not pay out in the window.
+	Unsent  float64 `json:"unsent,omitempty"`
+	Scanned int64   `json:"edges_scanned"`
 }
 
 // Tainted is one address in the report.
@@ -168,6 +170,7 @@ func BuildReport(r *Result, seeds []Seed, opt ReportOptions) *Report {
 		Dropped:    u.Show(r.Dropped),
 		BeyondHops: u.Show(r.Beyond),
 		Inferred:   u.Show(r.Inferred),
+		Unsent:     u.Show(r.Unsent),
 		Scanned:    r.Scanned,
 	}
 	tainted := func(n Node) Tainted {

@@ -35,8 +35,8 @@
 // a laundering ground truth miss stolen funds (swap proceeds, earlier
 // legs); with Clean it is clean and taint is exactly conserved, as in the
 // textbook models. Result.Inferred and the report's totals say how much
-// taint the default inferred. Taint below the minimum value is dropped and counted, which
-// keeps dust (and dusting attacks) from spreading taint. Labelled services
+// taint the default inferred. Taint below the minimum value is dropped and
+// counted, which keeps dust (and dusting attacks) from spreading taint. Labelled services
 // (exchanges, mixers, bridges) are terminals: taint reaching them is
 // reported as an exit and not followed further, because an exchange's
 // wallets pool everyone's funds. Transfers into a UTXO transaction's
@@ -208,10 +208,13 @@ type Result struct {
 	// Inferred is taint assumed for funds the graph does not show, under
 	// the Proportional shortfall rule.
 	Inferred float64
-	Scanned  int64 // edges examined
-	Graph    *graph.Graph
-	Options  Options
-	t        *tracer
+	// Unsent is the part of the seeds' amounts (Seed.Amount) they did not
+	// pay out in the window: it stays with them.
+	Unsent  float64
+	Scanned int64 // edges examined
+	Graph   *graph.Graph
+	Options Options
+	t       *tracer
 }
 
 // Len returns the number of tainted addresses, seeds included.
@@ -373,6 +376,7 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 				}
 			}
 		}
+		t.unsent += left
 	}
 	for _, e := range seedEdges {
 		t.seedEdge[e] = true
@@ -410,6 +414,7 @@ type tracer struct {
 	source   map[graph.NodeID]bool
 	seedEdge map[uint32]bool
 	seedPart map[uint32]float64 // seed transfers that carry stolen funds in part (Seed.Amount)
+	unsent   float64            // of the seeds' amounts, what they did not pay out
 	dropped  float64
 	scanned  int64
 

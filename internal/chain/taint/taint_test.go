@@ -28,6 +28,16 @@ func build(t *testing.T, rows []tr) *graph.Graph {
 	return b.Build()
 }
 
+// mustTrace is Trace, failing the test on an error.
+func mustTrace(t *testing.T, g *graph.Graph, seeds []Seed, opt Options) *Result {
+	t.Helper()
+	r, err := Trace(g, seeds, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // amounts returns the taint per address, for the addresses asked.
 func amounts(r *Result, addrs ...string) map[string]float64 {
 	out := map[string]float64{}
@@ -247,11 +257,7 @@ func TestSeedTransaction(t *testing.T) {
 		Haircut: {"thief": 70, "thief2": 30, "a": 70, "b": 30},
 		FIFO:    {"thief": 70, "thief2": 30, "a": 70, "b": 30},
 	} {
-		r, err := Trace(g, []Seed{{Tx: "0xTHEFT"}}, Options{Model: m})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := amounts(r, "thief", "thief2", "a", "b", "V"); !near(got, want) {
+		if got := amounts(mustTrace(t, g, []Seed{{Tx: "0xTHEFT"}}, Options{Model: m}), "thief", "thief2", "a", "b", "V"); !near(got, want) {
 			t.Errorf("%s: got %v want %v", m, got, want)
 		}
 	}
@@ -526,25 +532,24 @@ func TestSeedAmount(t *testing.T) {
 		FIFO:    {"A": 60, "B": 40, "D": 30, "E": 35},
 	} {
 		for _, hops := range []int{Unlimited, 10} {
-			r, err := Trace(g, []Seed{{Address: "T", Amount: 100}}, Options{Model: m, Start: 3, MaxHops: hops})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustTrace(t, g, []Seed{{Address: "T", Amount: 100}}, Options{Model: m, Start: 3, MaxHops: hops})
 			if got := amounts(r, "T", "A", "B", "C2", "D", "E", "C", "V"); !near(got, want) {
 				t.Errorf("%s, hops %d: got %v want %v", m, hops, got, want)
 			}
-			if rep := BuildReport(r, []Seed{{Address: "T", Amount: 100}}, ReportOptions{}); rep.Totals.Stolen != 100 {
-				t.Errorf("%s: report says %v stolen", m, rep.Totals.Stolen)
+			if rep := BuildReport(r, []Seed{{Address: "T", Amount: 100}}, ReportOptions{}); rep.Totals.Stolen != 100 || rep.Totals.Unsent != 0 {
+				t.Errorf("%s: report says %v stolen, %v unsent", m, rep.Totals.Stolen, rep.Totals.Unsent)
 			}
 		}
 	}
 	// Without an amount, everything T sends from the start is stolen.
-	r, err := Trace(g, []Seed{{Address: "T"}}, Options{Model: Haircut, Start: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustTrace(t, g, []Seed{{Address: "T"}}, Options{Model: Haircut, Start: 3})
 	if got := amounts(r, "A", "B", "C2"); !near(got, map[string]float64{"A": 60, "B": 70, "C2": 20}) {
 		t.Errorf("uncapped: %v", got)
+	}
+	// More than T pays out: all 150 it pays is stolen, 50 stays unsent.
+	r = mustTrace(t, g, []Seed{{Address: "T", Amount: 200}}, Options{Model: Haircut, Start: 3})
+	if got := amounts(r, "A", "B", "C2"); !near(got, map[string]float64{"A": 60, "B": 70, "C2": 20}) || r.Unsent != 50 {
+		t.Errorf("amount over what T pays: %v, %v unsent", got, r.Unsent)
 	}
 	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
 		if _, err := Trace(g, []Seed{{Address: "T", Amount: bad}}, Options{Model: Haircut}); err == nil {
@@ -563,12 +568,9 @@ func TestSeedAmount(t *testing.T) {
 		{5, "T", "A", 60, "0x5"},
 	})
 	for _, m := range []Model{Poison, Haircut, FIFO} {
-		r, err := Trace(g, []Seed{{Address: "T", Amount: 50}}, Options{Model: m, Start: 3, MinValue: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := amounts(r, "Z", "Y", "A"); !near(got, map[string]float64{"A": 45}) || r.Dropped != 5 {
-			t.Errorf("%s: got %v, dropped %v; want A 45, 5 dropped", m, got, r.Dropped)
+		r := mustTrace(t, g, []Seed{{Address: "T", Amount: 50}}, Options{Model: m, Start: 3, MinValue: 10})
+		if got := amounts(r, "Z", "Y", "A"); !near(got, map[string]float64{"A": 45}) || r.Dropped != 5 || r.Unsent != 0 {
+			t.Errorf("%s: got %v, dropped %v, unsent %v; want A 45, 5 dropped", m, got, r.Dropped, r.Unsent)
 		}
 	}
 }
