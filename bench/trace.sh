@@ -21,7 +21,7 @@ fi
 # scales it by igraph's 28 M edges/s on the machine the targets
 # were set on.
 bench/out/tracebench -snapshot "$out/pa-$n-$m.snap" -runs "$runs" -hops -1 -clean-shortfall \
-	-models poison,haircut@1e16,fifo@1e16 -calibrate 28e6 -peer "/usr/bin/python3 bench/igraph_bfs.py $out/pa-$n-$m.txt serve"
+	-models poison,haircut@1e16,fifo@1e16 -calibrate 28e6 -plain -peer "/usr/bin/python3 bench/igraph_bfs.py $out/pa-$n-$m.txt serve"
 bw10=$(bench/out/tracebench -snapshot "$out/pa-$n-$m.snap" -runs "$runs" -hops 10 -models poison | tail -n1)
 echo "hops<=10: $bw10"
 if [ "${1:-}" = big ]; then
