@@ -416,15 +416,27 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 	}
 	var l source.Loader
 	l.SkipUnknown = true
-	for _, p := range paths {
-		st, err := l.Load(ctx, p, sink)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(e.stderr, "trace: %s: %v\n", p, st)
-		for _, pr := range st.Problems {
+	// One load, so that a file named twice is read once, a traces.csv
+	// supersedes a transactions.csv named apart from it, and overlapping
+	// exports count a transfer once.
+	st, err := l.LoadAll(ctx, paths, sink)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(e.stderr, "trace: %s: %v\n", strings.Join(paths, ", "), st)
+	for _, pr := range st.Problems {
+		fmt.Fprintf(e.stderr, "trace:   %v\n", pr)
+	}
+	for _, pr := range st.Ignored {
+		if strings.HasPrefix(pr.Reason, "read already") {
 			fmt.Fprintf(e.stderr, "trace:   %v\n", pr)
 		}
+	}
+	// Amounts are compared in USD only when every transfer has a USD
+	// value; a load that mixes USD-only rows (ground truth) with others
+	// would count the former as nothing.
+	if n, with := b.Len(), b.USDValued(); with > 0 && with < n {
+		return nil, fmt.Errorf("%s: %d of %d transfers have a USD value and the rest none: amounts could not be compared (load the ground truth apart from other sources)", strings.Join(paths, ", "), with, n)
 	}
 	return b.Build(), nil
 }
@@ -518,6 +530,11 @@ func traceSeeds(g *graph.Graph, from []string) ([]taint.Seed, error) {
 func traceAsset(g *graph.Graph, flag string, seeds []taint.Seed) (one bool, asset string, err error) {
 	switch strings.ToLower(flag) {
 	case "all":
+		// Without USD values the amounts of different assets are in
+		// different units (wei, token base units) and do not add up.
+		if !g.HasUSD() && g.NumAssets() > 1 {
+			return false, "", fmt.Errorf("%w: --asset all adds up different assets, which needs USD values; this graph has %d assets and none: follow one with --asset native or --asset TOKEN", errUsage, g.NumAssets())
+		}
 		return false, "", nil
 	case "native":
 		return true, "", nil
@@ -600,7 +617,19 @@ func displayUnit(g *graph.Graph, flag string, seeds []taint.Seed) (taint.Unit, e
 	}
 	coin := taint.Unit{}
 	for _, s := range seeds {
-		if p, err := address.Parse(s.Address); err == nil {
+		a := s.Address
+		if s.Tx != "" {
+			// A transaction seed: the chain of the addresses it pays.
+			if tx, ok := g.LookupTx(s.Tx); ok {
+				for _, e := range g.TxEdges(tx) {
+					if to := g.To(e); !g.IsTxNode(to) {
+						a = g.Address(to)
+						break
+					}
+				}
+			}
+		}
+		if p, err := address.Parse(a); err == nil {
 			switch {
 			case p.Chain().IsEVM():
 				coin = taint.Unit{Name: "ETH", Decimals: 18}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -124,5 +125,46 @@ func TestTraceTronGrid(t *testing.T) {
 	// Counted once although both pages list it.
 	if rep.Unit != "USDT" || got[mule] != 3_000_000 || got[otc] != 2_500_000 {
 		t.Errorf("unit %s, taint %v; want mule 3,000,000 and the OTC desk 2,500,000 USDT", rep.Unit, got)
+	}
+}
+
+// Inputs that once gave silently wrong totals: sources named apart that
+// overlap, a transaction seed's unit, a load mixing USD-valued ground truth
+// with base-unit transfers, and --asset all over assets without USD values.
+func TestTraceLoadPitfalls(t *testing.T) {
+	const src = "../../internal/chain/source/testdata"
+	seedTx := "0x" + strings.Repeat("b2", 32)
+	stolen := func(args ...string) float64 {
+		t.Helper()
+		var rep taint.Report
+		out := mustRun(t, append([]string{"trace", "--json"}, args...)...)
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return rep.Totals.Stolen
+	}
+	whole := stolen("--graph", src+"/eth_traces", "--from", seedTx)
+	if whole != 100 {
+		t.Fatalf("eth_traces: %v ETH stolen, want 100", whole)
+	}
+	for name, args := range map[string][]string{
+		"traces named apart": {"--graph", src + "/eth_traces/transactions.csv", "--graph", src + "/eth_traces/traces.csv"},
+		"a file twice":       {"--graph", src + "/eth_traces", "--graph", src + "/eth_traces/traces.csv"},
+	} {
+		if got := stolen(append(args, "--from", seedTx)...); got != whole {
+			t.Errorf("%s: %v ETH stolen, want %v", name, got, whole)
+		}
+	}
+	// --min is in ETH for a transaction seed too: 5 ETH keeps the 100.
+	if got := stolen("--graph", src+"/eth_traces", "--from", seedTx, "--min", "5"); got != whole {
+		t.Errorf("--min 5 with a transaction seed: %v stolen", got)
+	}
+	_, errOut, err := bulwark(t, "trace", "--graph", src+"/groundtruth/case-case.csv", "--graph", src+"/eth", "--from", "0x1111111111111111111111111111111111111111")
+	if err == nil || !strings.Contains(err.Error(), "have a USD value and the rest none") {
+		t.Errorf("ground truth mixed with ethereum-etl: %v\n%s", err, errOut)
+	}
+	_, _, err = bulwark(t, "trace", "--graph", src+"/eth", "--asset", "all", "--from", "0x1111111111111111111111111111111111111111")
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "needs USD values") {
+		t.Errorf("--asset all without USD values: %v", err)
 	}
 }

@@ -124,6 +124,9 @@ func (b *Builder) AddGraph(g *Graph) error {
 	return err
 }
 
+// USDValued returns how many of the transfers added carry a USD value.
+func (b *Builder) USDValued() int { return b.usdCount }
+
 // Add appends one transfer. It implements the loaders' sink interface.
 func (b *Builder) Add(t Transfer) error {
 	if len(b.from) >= MaxEdges {
@@ -132,7 +135,9 @@ func (b *Builder) Add(t Transfer) error {
 	if t.Time < 0 || t.Time > math.MaxUint32 {
 		return fmt.Errorf("transfer %s: time %d out of range", t.Tx, t.Time)
 	}
-	if t.HasUSD && (math.IsNaN(t.USD) || math.IsInf(t.USD, 0) || t.USD < 0) {
+	// USD values are kept as float32 (graph memory); beyond its range
+	// they would turn into infinities.
+	if t.HasUSD && (math.IsNaN(t.USD) || t.USD > math.MaxFloat32 || t.USD < 0) {
 		return fmt.Errorf("transfer %s: USD value %v", t.Tx, t.USD)
 	}
 	from, err := b.Node(t.From)

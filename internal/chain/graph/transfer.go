@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
@@ -125,6 +126,17 @@ func (a Amount) Float64() float64 {
 		return f
 	}
 	return float64(a.hi)*(1<<64) + float64(a.lo)
+}
+
+// AppendBinary appends a byte form of the amount that differs for
+// different amounts, for keys (the loaders' duplicate check).
+func (a Amount) AppendBinary(b []byte) []byte {
+	if a.big != nil {
+		return append(append(b, 1), a.big.Bytes()...)
+	}
+	b = append(b, 0)
+	b = binary.LittleEndian.AppendUint64(b, a.lo)
+	return binary.LittleEndian.AppendUint64(b, a.hi)
 }
 
 // String formats the amount in decimal.

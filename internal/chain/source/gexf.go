@@ -307,8 +307,9 @@ func (r *run) gexfEmit(e *gexfEdge, ids map[string]string, timeFormat string) er
 		}
 	}
 	if e.hasUSD && e.usd != "" {
-		if t.USD, ok = parseUSD([]byte(e.usd)); !ok {
-			r.bad(e.line, "edge USD %q is not a non-negative number", clip([]byte(e.usd)))
+		var why string
+		if t.USD, why = parseUSD([]byte(e.usd)); why != "" {
+			r.bad(e.line, "edge USD %q %s", clip([]byte(e.usd)), why)
 			return nil
 		}
 		t.HasUSD = true

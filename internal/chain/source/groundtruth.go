@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -26,7 +27,7 @@ import (
 
 // readGroundTruth reads a ground-truth CSV.
 func (r *run) readGroundTruth(cr *csvReader, h []string) error {
-	if m := missingColumn(h, "timestamp", "tx_hash", "from", "to"); m != "" {
+	if m := missingColumn(h, "timestamp", "tx_hash", "from", "to", "value_in_usd"); m != "" {
 		return fileError("header has no %q column", m)
 	}
 	var (
@@ -35,6 +36,7 @@ func (r *run) readGroundTruth(cr *csvReader, h []string) error {
 		fromLab, toLab = column(h, "from_label"), column(h, "to_label")
 		usd            = column(h, "value_in_usd")
 		lastHash       string
+		why            string
 	)
 	for {
 		f, ok, err := r.record(cr)
@@ -69,13 +71,18 @@ func (r *run) readGroundTruth(cr *csvReader, h []string) error {
 			r.bad(line, "To %q is not an address", clip(f[to]))
 			continue
 		}
-		if usd >= 0 && len(f[usd]) > 0 {
-			if t.USD, ok = parseUSD(f[usd]); !ok {
-				r.bad(line, "Value_in_USD %q is not a non-negative number", clip(f[usd]))
-				continue
-			}
-			t.HasUSD = true
+		// The format's only amount is the USD value: a row without one
+		// would count as nothing, and a graph with some rows unvalued
+		// cannot compare amounts at all.
+		if len(f[usd]) == 0 {
+			r.bad(line, "Value_in_USD is empty")
+			continue
 		}
+		if t.USD, why = parseUSD(f[usd]); why != "" {
+			r.bad(line, "Value_in_USD %q %s", clip(f[usd]), why)
+			continue
+		}
+		t.HasUSD = true
 		if fromLab >= 0 {
 			if err := r.label(line, t.From, f[fromLab]); err != nil {
 				return err
@@ -100,18 +107,27 @@ func txHash(b []byte, last *string) (string, bool) {
 	return evmHash(b, last)
 }
 
-// parseUSD parses a finite non-negative decimal.
-func parseUSD(b []byte) (float64, bool) {
+// maxUSD is the largest USD value a transfer may have: graphs keep USD
+// values as float32.
+const maxUSD = math.MaxFloat32
+
+// parseUSD parses a non-negative decimal of at most maxUSD; the reason
+// it is not one otherwise.
+func parseUSD(b []byte) (float64, string) {
+	const notNumber = "is not a non-negative number"
 	if len(b) > 64 {
-		return 0, false
+		return 0, notNumber
 	}
 	// The conversion shares b's memory: ParseFloat keeps nothing of its
 	// argument (its error copies the text), and b is not modified meanwhile.
 	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, false
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange), v < 0, math.IsNaN(v):
+		return 0, notNumber
+	case err != nil || v > maxUSD:
+		return 0, fmt.Sprintf("is more than a graph holds (%.4g)", float64(maxUSD))
 	}
-	return v, true
+	return v, ""
 }
 
 // ReadAddressList reads a list of addresses, one a line: the ground truth's

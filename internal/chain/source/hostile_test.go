@@ -96,9 +96,9 @@ func TestHostileFiles(t *testing.T) {
 	})
 	t.Run("problems bounded", func(t *testing.T) {
 		var b strings.Builder
-		b.WriteString("Timestamp,Block,Tx_hash,From,To\n")
+		b.WriteString("Timestamp,Block,Tx_hash,From,To,Value_in_USD\n")
 		for range 500 {
-			b.WriteString("x,1,2,3,4\n")
+			b.WriteString("x,1,2,3,4,5\n")
 		}
 		l := Loader{MaxProblems: 7}
 		_, st, err := read(t, &l, "bad.csv", b.String())

@@ -34,6 +34,7 @@ type entry struct {
 	// superseded: a transactions.csv loaded beside a traces.csv, which
 	// holds its transfers too; read for timestamps only.
 	superseded bool
+	info       os.FileInfo // for finding a file named twice
 }
 
 // order sorts entries so that block timestamps are known before the files
@@ -54,48 +55,109 @@ func (e entry) order() int {
 // (token_transfers.csv), blocks and transactions files beside it are read
 // for their timestamps. The Stats are valid also when an error is returned.
 func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error) {
-	var st Stats
 	if path == "-" {
 		return l.Read(ctx, os.Stdin, "-", sink)
 	}
+	return l.LoadAll(ctx, []string{path}, sink)
+}
+
+// LoadAll reads several paths as one load, as Load reads one: a file named
+// twice (or also found in a directory given) is read once; a traces.csv in
+// any of them supersedes every transactions.csv (see supersede); and when
+// a format is read from several files, a transfer that one of them gave
+// already is skipped as a duplicate (overlapping exports).
+func (l *Loader) LoadAll(ctx context.Context, paths []string, sink Sink) (Stats, error) {
+	var st Stats
 	r := l.newRun(ctx, sink, &st)
-	info, err := os.Stat(path)
-	if err != nil {
-		return st, fmt.Errorf("source: %w", err)
-	}
 	var entries []entry
-	if info.IsDir() {
-		entries, err = l.walk(path, &st)
+	for _, path := range paths {
+		es, err := l.entries(path, &st)
 		if err != nil {
 			return st, err
 		}
-		if len(entries) == 0 {
-			return st, fmt.Errorf("source: %s: no file in a known transfer format", path)
-		}
-		supersede(entries)
-	} else {
-		f, needs, err := sniffFile(path)
-		if err != nil {
-			return st, err
-		}
-		switch f {
-		case FormatUnknown:
-			return st, fmt.Errorf("source: %s: not in a known format (ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid JSON, ground-truth CSV, GEXF)", path)
-		case FormatAddressList:
-			return st, fmt.Errorf("source: %s: an address list, not transfers (read it with ReadAddressList)", path)
-		}
-		entries = append(entries, entry{path: path, format: f, needs: needs})
-		if needs == timesNeeds && l.times.len() == 0 {
-			entries = append(entries, l.siblingTimes(path, &st)...)
+		entries = append(entries, es...)
+	}
+	entries = sameFiles(entries, &st)
+	supersede(entries)
+	perFormat := map[Format]int{}
+	for _, e := range entries {
+		if !e.timesOnly {
+			perFormat[e.format]++
 		}
 	}
 	slices.SortStableFunc(entries, func(a, b entry) int { return a.order() - b.order() })
 	for _, e := range entries {
+		l.fileCount++
+		r.file, r.dedup = l.fileCount, !e.timesOnly && perFormat[e.format] > 1
 		if err := r.readFile(e); err != nil {
 			return st, err
 		}
 	}
 	return st, nil
+}
+
+// entries lists the files to read for path.
+func (l *Loader) entries(path string, st *Stats) ([]entry, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	if info.IsDir() {
+		entries, err := l.walk(path, st)
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) == 0 {
+			return nil, fmt.Errorf("source: %s: no file in a known transfer format", path)
+		}
+		return entries, nil
+	}
+	f, needs, err := sniffFile(path)
+	if err != nil {
+		return nil, err
+	}
+	switch f {
+	case FormatUnknown:
+		return nil, fmt.Errorf("source: %s: not in a known format (ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid JSON, ground-truth CSV, GEXF)", path)
+	case FormatAddressList:
+		return nil, fmt.Errorf("source: %s: an address list, not transfers (read it with ReadAddressList)", path)
+	}
+	entries := []entry{{path: path, format: f, needs: needs, info: info}}
+	if needs == timesNeeds && l.times.len() == 0 {
+		entries = append(entries, l.siblingTimes(path, st)...)
+	}
+	return entries, nil
+}
+
+// sameFiles drops the entries that name a file an earlier one names (by
+// identity, not by spelling), noting them in st.Ignored; a file read for
+// its transfers anywhere is read for them once.
+func sameFiles(entries []entry, st *Stats) []entry {
+	out := entries[:0]
+next:
+	for _, e := range entries {
+		if e.info == nil {
+			info, err := os.Stat(e.path)
+			if err != nil {
+				out = append(out, e) // reading it will say what is wrong
+				continue
+			}
+			e.info = info
+		}
+		for i := range out {
+			if o := &out[i]; o.info != nil && os.SameFile(o.info, e.info) {
+				if !e.timesOnly && o.timesOnly {
+					o.timesOnly = false // read for its transfers, which gives the times too
+				}
+				if !e.timesOnly {
+					st.Ignored = append(st.Ignored, Problem{File: e.path, Reason: "read already: given twice in the load"})
+				}
+				continue next
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // supersede marks the transactions files of a load that also has traces
@@ -136,7 +198,11 @@ func (l *Loader) walk(dir string, st *Stats) ([]entry, error) {
 		case f == FormatAddressList:
 			st.Ignored = append(st.Ignored, Problem{File: p, Reason: "address list, not transfers"})
 		case f != FormatUnknown:
-			entries = append(entries, entry{path: p, format: f, needs: needs})
+			info, err := d.Info()
+			if err != nil {
+				return fmt.Errorf("source: %w", err)
+			}
+			entries = append(entries, entry{path: p, format: f, needs: needs, info: info})
 		case notData(p):
 			st.Ignored = append(st.Ignored, Problem{File: p, Reason: "not a data file"})
 		case l.SkipUnknown:

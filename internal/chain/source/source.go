@@ -41,10 +41,13 @@ package source
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"maps"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
@@ -95,7 +98,7 @@ const (
 	SkipNoValueMoved     = "no-value-moved"      // delegatecall, callcode, staticcall traces
 	SkipIssuance         = "issuance"            // reward, genesis and DAO-fork traces
 	SkipNotTransfer      = "not-a-transfer"      // TRC-20 approvals, TRON contract calls other than TRX transfers
-	SkipDuplicate        = "duplicate"           // a TronGrid entry already read (both parties' histories)
+	SkipDuplicate        = "duplicate"           // a TronGrid entry already read (both parties' histories), or a transfer another file of the load gave (overlapping exports)
 )
 
 // Problem is a bad row or a file-level note, with its place.
@@ -187,6 +190,16 @@ type Loader struct {
 	names  interner // node names that are no address (GEXF ids, nonstandard outputs)
 	labels map[string]string
 	words  []big.Word // scratch for 128-bit amounts
+	// rows maps the key of each transfer read from a format that the load
+	// reads from several files to the number of the file that gave it
+	// first, so that overlapping exports (two transactions.csv covering
+	// the same blocks, both parties' TronGrid histories) count a transfer
+	// once. Identical transfers within one file stay: a transaction may
+	// pay one address twice the same amount.
+	rows      map[[2]uint64]uint32
+	rowSeed   [2]maphash.Seed
+	fileCount uint32
+	keyBuf    []byte
 }
 
 func (l *Loader) maxLine() int {
@@ -234,6 +247,8 @@ type run struct {
 	rows    int // rows since the last cancellation check
 	missing map[uint64]bool
 	btc     []graph.Transfer // scratch: one bitcoin transaction's transfers
+	file    uint32           // the number of the file being read, from 1
+	dedup   bool             // its format is read from several files: see Loader.rows
 }
 
 func (l *Loader) newRun(ctx context.Context, sink Sink, st *Stats) *run {
@@ -293,12 +308,45 @@ func (r *run) problem(line int64, format string, args ...any) {
 func (r *run) skip(reason string) { r.st.Skipped[reason]++ }
 
 func (r *run) emit(line int64, t graph.Transfer) error {
+	if r.dedup && r.l.seenElsewhere(&t, r.file) {
+		r.skip(SkipDuplicate)
+		return nil
+	}
 	if err := r.sink.Add(t); err != nil {
 		return stop(fmt.Errorf("%s:%d: sink: %w", r.fs.Path, line, err))
 	}
 	r.st.Transfers++
 	r.fs.Transfers++
 	return nil
+}
+
+// seenElsewhere reports whether a file other than file gave t already,
+// and records t as file's otherwise.
+func (l *Loader) seenElsewhere(t *graph.Transfer, file uint32) bool {
+	if l.rows == nil {
+		l.rows = map[[2]uint64]uint32{}
+		l.rowSeed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	}
+	b := append(l.keyBuf[:0], t.Tx...)
+	b = append(b, 0)
+	b = append(b, t.From...)
+	b = append(b, 0)
+	b = append(b, t.To...)
+	b = append(b, 0)
+	b = append(b, t.Asset...)
+	b = append(b, 0)
+	b = t.Amount.AppendBinary(b)
+	b = binary.LittleEndian.AppendUint64(b, uint64(t.Time))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(t.USD))
+	l.keyBuf = b
+	// Two independent 64-bit hashes: a false match would drop a transfer
+	// silently, so one in 2^128, not one in 2^64 per pair.
+	k := [2]uint64{maphash.Bytes(l.rowSeed[0], b), maphash.Bytes(l.rowSeed[1], b)}
+	if f, ok := l.rows[k]; ok {
+		return f != file
+	}
+	l.rows[k] = file
+	return false
 }
 
 // label hands an (address, label) pair to the Labeler once. It allocates

@@ -301,12 +301,13 @@ func (t *tracer) poisonAmount(v graph.NodeID) float64 {
 	return sum
 }
 
-// sent records what each source paid out in the window, as its amount.
+// sent records what each source paid out in the window, as its amount;
+// not what it paid another seed, which that seed's payments count.
 func (t *tracer) sent() {
 	for u := range t.source {
 		var s float64
 		for _, e := range t.g.Out(u) {
-			if e >= t.start && e < t.end && !t.other(e) {
+			if e >= t.start && e < t.end && !t.other(e) && !t.seedAddr[t.g.To(e)] {
 				s += t.g.Value(e)
 			}
 		}

@@ -204,7 +204,11 @@ func BuildReport(r *Result, seeds []Seed, opt ReportOptions) *Report {
 		}
 	}
 	for e := range r.t.seedEdge {
-		rep.Totals.Stolen += u.Show(r.t.seedValue(e))
+		// Funds one seed pays another are counted when they leave the
+		// seeds.
+		if !r.t.seedAddr[g.To(e)] {
+			rep.Totals.Stolen += u.Show(r.t.seedValue(e))
+		}
 	}
 	rep.Totals.Listed = len(listed)
 	slices.SortStableFunc(listed, func(a, b Node) int { return cmp.Compare(b.Amount, a.Amount) })

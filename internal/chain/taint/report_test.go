@@ -141,3 +141,49 @@ func TestReport(t *testing.T) {
 		t.Error("ids change between runs of the same trace")
 	}
 }
+
+// What is stolen is what leaves the seeds: a UTXO transaction given as a
+// seed counts its outputs, not also the inputs that funded them, and funds
+// one seed address pays another count once.
+func TestStolenCountsOnce(t *testing.T) {
+	u := Unit{Name: "BTC", Decimals: 0}
+	// A bitcoin transaction T spends 6,000 of a and 4,000 of c and pays
+	// 3,000 to p and 6,900 to q (100 fee); p pays x.
+	utxo := build(t, []tr{
+		{1, "a", "tx:T", 6000, "T"},
+		{1, "c", "tx:T", 4000, "T"},
+		{1, "tx:T", "p", 3000, "T"},
+		{1, "tx:T", "q", 6900, "T"},
+		{2, "p", "tx:U", 3000, "U"},
+		{2, "tx:U", "x", 3000, "U"},
+	})
+	// Two thief addresses: s1 pays 40 to s2 and 60 to y; s2 pays 90 on.
+	acct := build(t, []tr{
+		{1, "V", "s1", 100, "0x1"},
+		{2, "s1", "s2", 40, "0x2"},
+		{3, "s1", "y", 60, "0x3"},
+		{4, "V", "s2", 50, "0x4"},
+		{5, "s2", "z", 90, "0x5"},
+	})
+	for _, c := range []struct {
+		name  string
+		g     *graph.Graph
+		seeds []Seed
+		want  float64
+	}{
+		{"utxo transaction", utxo, []Seed{{Tx: "T"}}, 9900},
+		{"seeds paying each other", acct, []Seed{{Address: "s1"}, {Address: "s2"}}, 150},
+		{"a seed with an amount paying another", acct, []Seed{{Address: "s1", Amount: 70}, {Address: "s2"}}, 30 + 90},
+	} {
+		for _, m := range []Model{Poison, Haircut, FIFO} {
+			r := mustTrace(t, c.g, c.seeds, Options{Model: m})
+			if got := BuildReport(r, c.seeds, ReportOptions{Unit: u}).Totals.Stolen; got != c.want {
+				t.Errorf("%s, %s: stolen %v, want %v", c.name, m, got, c.want)
+			}
+		}
+	}
+	// The transaction's inputs are not tainted by it.
+	if got := amounts(mustTrace(t, utxo, []Seed{{Tx: "T"}}, Options{Model: Haircut}), "a", "c", "p", "q", "x"); !near(got, map[string]float64{"p": 3000, "q": 6900, "x": 3000}) {
+		t.Errorf("utxo transaction seed: %v", got)
+	}
+}

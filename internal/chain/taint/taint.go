@@ -313,6 +313,7 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 	var seedEdges []uint32
 	var capped []cappedSeed
 	given := map[graph.NodeID]bool{}
+	t.seedAddr = given
 	for _, s := range seeds {
 		switch {
 		case s.Address != "":
@@ -342,6 +343,11 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 				return nil, fmt.Errorf("seed transaction %s is not in the graph", s.Tx)
 			}
 			es := g.TxEdges(tx)
+			if g.HasTxNodes() {
+				// A UTXO transaction: what it paid out is stolen, not
+				// also the inputs that funded it.
+				es = slices.DeleteFunc(slices.Clone(es), func(e uint32) bool { return !g.IsTxNode(g.From(e)) })
+			}
 			seedEdges = append(seedEdges, es...)
 			if len(es) > 0 && es[0] < start {
 				start = es[0]
@@ -412,6 +418,7 @@ type tracer struct {
 	label    map[graph.NodeID]Label
 	termH    map[graph.NodeID]uint8 // hop counts of terminals (their byte says stopped)
 	source   map[graph.NodeID]bool
+	seedAddr map[graph.NodeID]bool // every address seed, with an amount or not
 	seedEdge map[uint32]bool
 	seedPart map[uint32]float64 // seed transfers that carry stolen funds in part (Seed.Amount)
 	unsent   float64            // of the seeds' amounts, what they did not pay out
