@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/stix"
@@ -31,6 +32,10 @@ type Collection struct {
 	DefaultTLP  stix.TLP // applies to objects without a TLP marking; AMBER when unset
 	Public      bool     // anonymous viewers may read its TLP:CLEAR objects
 	Created     time.Time
+	// Removals counts the Removes that took objects out of it (ListCollections
+	// only). It only grows: a reader that follows the collection by what
+	// was added (AddedAfter) knows to reload when it moves.
+	Removals int64
 }
 
 // Record is one stored version of an object as a query returns it.
@@ -273,3 +278,34 @@ type Remover interface {
 
 // ErrOrgExists is returned when an organisation name is taken.
 var ErrOrgExists = errors.New("organisation already exists")
+
+// MaxRecipients is how many positions of a TLP:RED object's
+// x_bulwark_recipients count, and maxRecipientBytes how much of each.
+const (
+	MaxRecipients     = 1000
+	maxRecipientBytes = 256
+)
+
+// Recipients returns the identities a TLP:RED object is shared with, by
+// the one rule every reader applies (the stores' indexes, the screening
+// index): of the first MaxRecipients entries of x_bulwark_recipients, the
+// non-empty ones, each once, cut to 256 bytes. An object not marked RED
+// has none.
+func Recipients(o *stix.Object) []string {
+	if o.EffectiveTLP() != stix.TLPRed {
+		return nil
+	}
+	var out []string
+	for i, r := range o.Strings("x_bulwark_recipients") {
+		if i >= MaxRecipients {
+			break
+		}
+		if len(r) > maxRecipientBytes {
+			r = r[:maxRecipientBytes]
+		}
+		if r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -179,6 +179,10 @@ func newAccessWorld(t *testing.T) *accessWorld {
 		relObj(t, uid("relationship", 402), "indicates", uid("indicator", 9), uid("intrusion-set", 301), mClear, ""),
 		// The same address listed at GREEN here and CLEAR in public.
 		wallet(t, uid("indicator", 10), "twice listed", evm(10), mGreen, "", nil),
+		// Recipients count by position, empty ones too (the stores'
+		// rule): ncsc at position 1001 is not one, at position 6 it is.
+		wallet(t, uid("indicator", 11), "red, ncsc 1001st", evm(11), mRed, cert, map[string]any{"x_bulwark_recipients": recipientsAt(1000, ncsc)}),
+		wallet(t, uid("indicator", 12), "red, ncsc 6th", evm(12), mRed, cert, map[string]any{"x_bulwark_recipients": recipientsAt(5, ncsc)}),
 	)
 	put(t, s, "secret", wallet(t, uid("indicator", 20), "secret wallet", evm(20), "", "", nil)) // default CLEAR, but nobody else may read the collection
 	put(t, s, "public",
@@ -196,11 +200,11 @@ func newAccessWorld(t *testing.T) *accessWorld {
 	w.want = map[string]map[string][]string{
 		"bank":      {evm(1): {"1"}, evm(2): {"2"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(30): {"30"}},
 		"exchange":  {evm(1): {"1"}, evm(2): {"2"}, evm(3): {"3"}, evm(5): {"5"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(30): {"30"}},
-		"cert":      {evm(1): {"1"}, evm(2): {"2"}, evm(3): {"3"}, evm(4): {"4"}, evm(5): {"5"}, evm(6): {"6"}, evm(7): {"7"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(20): {"20"}, evm(30): {"30"}, evm(40): {"40"}},
-		"ncsc":      {evm(1): {"1"}, evm(2): {"2"}, evm(3): {"3"}, evm(4): {"4"}, evm(5): {"5"}, evm(7): {"7"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(30): {"30"}},
+		"cert":      {evm(1): {"1"}, evm(2): {"2"}, evm(3): {"3"}, evm(4): {"4"}, evm(5): {"5"}, evm(6): {"6"}, evm(7): {"7"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(11): {"11"}, evm(12): {"12"}, evm(20): {"20"}, evm(30): {"30"}, evm(40): {"40"}},
+		"ncsc":      {evm(1): {"1"}, evm(2): {"2"}, evm(3): {"3"}, evm(4): {"4"}, evm(5): {"5"}, evm(7): {"7"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(12): {"12"}, evm(30): {"30"}},
 		"outsider":  {evm(10): {"10"}, evm(30): {"30"}}, // public collection, CLEAR only
 		"anonymous": {evm(10): {"10"}, evm(30): {"30"}},
-		"admin":     {evm(1): {"1"}, evm(2): {"2"}, evm(3): {"3"}, evm(4): {"4"}, evm(5): {"5"}, evm(6): {"6"}, evm(7): {"7"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(20): {"20"}, evm(30): {"30"}, evm(31): {"31"}, evm(40): {"40"}},
+		"admin":     {evm(1): {"1"}, evm(2): {"2"}, evm(3): {"3"}, evm(4): {"4"}, evm(5): {"5"}, evm(6): {"6"}, evm(7): {"7"}, evm(8): {"8"}, evm(9): {"9"}, evm(10): {"10"}, evm(11): {"11"}, evm(12): {"12"}, evm(20): {"20"}, evm(30): {"30"}, evm(31): {"31"}, evm(40): {"40"}},
 	}
 	return w
 }
@@ -230,7 +234,7 @@ var clearance = map[string]stix.TLP{"bank": stix.TLPGreen, "exchange": stix.TLPA
 
 func allAddrs() []string {
 	var out []string
-	for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 31, 40, 99} {
+	for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 20, 30, 31, 40, 99} {
 		out = append(out, evm(n))
 	}
 	return out
@@ -416,4 +420,14 @@ func TestAccessIndirect(t *testing.T) {
 	if r := res[0]; r.TLP != "red" || r.Reasons[0].TLP != "red" || r.Reasons[0].Indirect == nil || r.Reasons[0].Indirect.Listed != evm(6) {
 		t.Errorf("cert: indirect evidence from a RED listing: %+v", r)
 	}
+}
+
+// recipientsAt is an x_bulwark_recipients list with who at position n
+// (from 0): first an empty entry, then other identities.
+func recipientsAt(n int, who string) []string {
+	out := []string{""}
+	for i := 1; i < n; i++ {
+		out = append(out, fmt.Sprintf("identity--00000000-0000-4000-8000-%012d", 900000+i))
+	}
+	return append(out, who)
 }

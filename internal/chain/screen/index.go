@@ -33,9 +33,9 @@ type IndexOptions struct {
 	Logger *slog.Logger
 	// RebuildEvery is how often Update reloads everything instead of
 	// polling for additions. Polling sees new objects, new versions and
-	// revocations, but not an object taken out of a collection (TAXII
-	// DELETE), which only a reload notices. Zero means one hour; negative
-	// never (tests).
+	// revocations; an object taken out of a collection (TAXII DELETE)
+	// makes the next Update reload (store.Collection.Removals). Zero
+	// means one hour; negative never (tests).
 	RebuildEvery time.Duration
 	// SizeHint is the number of addresses expected, to size the table.
 	SizeHint int
@@ -90,6 +90,7 @@ type UpdateStats struct {
 	Records  int  // object versions read from the store
 	Applied  int  // versions that changed the index
 	Duration time.Duration
+	removed  bool // poll: a collection lost objects since the state was loaded
 }
 
 // Update brings the index up to date with the store: a full load the
@@ -108,6 +109,12 @@ func (ix *Index) Update(ctx context.Context) (UpdateStats, error) {
 	us.Duration = time.Since(start)
 	if err != nil {
 		return us, err
+	}
+	if us.removed {
+		// Objects were taken out of a collection (TAXII DELETE): only a
+		// reload forgets them. Screening goes on from the old state
+		// meanwhile.
+		return ix.rebuildLocked(ctx)
 	}
 	if st.garbage() {
 		// Replaced versions leave their address lists behind; a reload
@@ -271,6 +278,7 @@ type collState struct {
 	id         string
 	defaultTLP stix.TLP // TLPNone counts as AMBER
 	after      time.Time
+	removals   int64 // store.Collection.Removals when the state was loaded
 }
 
 const (
@@ -525,11 +533,19 @@ func (ix *Index) poll(ctx context.Context, st *state, live bool) (UpdateStats, e
 			}
 			n = uint16(len(st.colls))
 			st.collNum[c.ID] = n
-			st.colls = append(st.colls, collState{id: c.ID})
+			st.colls = append(st.colls, collState{id: c.ID, removals: c.Removals})
 		}
 		st.colls[n].defaultTLP = c.DefaultTLP
+		// Polling reads additions only: an object taken out of a
+		// collection since the state was loaded needs a reload (Update).
+		if st.colls[n].removals != c.Removals {
+			us.removed = true
+		}
 	}
 	unlock()
+	if us.removed && live {
+		return us, nil
+	}
 	for _, c := range colls {
 		n := st.collNum[c.ID]
 		q := store.Query{Collection: c.ID, Types: watched, Versions: store.Versions{Mode: store.All},
@@ -600,25 +616,14 @@ const (
 	kNamed
 )
 
-// maxRecipients mirrors the store, which indexes the first 1000
-// x_bulwark_recipients of a TLP:RED object (and only of one marked RED).
-const maxRecipients = 1000
-
 func parseChange(coll uint16, rec store.Record) (change, bool) {
 	o := rec.Object
 	ch := change{id: o.ID, modified: rec.Version.UnixMicro(), revoked: o.Revoked}
 	ch.vis = visFacts{coll: coll, tlp: o.EffectiveTLP(), createdBy: o.CreatedByRef}
-	if ch.vis.tlp == stix.TLPRed {
-		for _, r := range o.Strings("x_bulwark_recipients") {
-			if len(ch.vis.recips) >= maxRecipients {
-				break
-			}
-			if r != "" && len(r) <= 256 {
-				ch.vis.recips = append(ch.vis.recips, r)
-			}
-		}
+	// The stores' rule exactly: screening must not show a RED object to
+	// an organisation every other read refuses it to.
+	if ch.vis.recips = store.Recipients(o); len(ch.vis.recips) > 0 {
 		slices.Sort(ch.vis.recips)
-		ch.vis.recips = slices.Compact(ch.vis.recips)
 	}
 	switch o.Type {
 	case "indicator":

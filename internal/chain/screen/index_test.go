@@ -131,28 +131,33 @@ func TestIndexUpdates(t *testing.T) {
 	}
 }
 
-// An object taken out of a collection (TAXII DELETE) is not an addition;
-// the periodic reload notices it.
-func TestIndexRebuildSeesRemovals(t *testing.T) {
+// An object taken out of a collection (TAXII DELETE) is not an addition:
+// the collection's removal count tells the next Update to reload, so the
+// listing is gone from screening as soon as from every other read.
+func TestIndexSeesRemovals(t *testing.T) {
 	s := newStore(t, "c")
 	put(t, s, "c", wallet(t, uid("indicator", 1), "w", evm(1), mClear, "", nil))
+	put(t, s, "c", wallet(t, uid("indicator", 2), "w2", evm(2), mClear, "", nil))
 	ix := load(t, s)
 	coll, err := s.Collection(ctx, "c")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Without a removal, updates poll.
+	if us := mustUpdate(t, ix); us.Rebuilt {
+		t.Fatalf("an update without removals reloaded: %+v", us)
+	}
 	if n, err := s.Remove(ctx, coll.ID, uid("indicator", 1), store.Versions{Mode: store.All}); err != nil || n != 1 {
 		t.Fatalf("remove: %d %v", n, err)
 	}
-	mustUpdate(t, ix)
-	if got := risks(t, ix, evm(1)); got[0] != screen.High {
-		t.Errorf("polling alone is not expected to see a removal: %v", got)
+	if us := mustUpdate(t, ix); !us.Rebuilt {
+		t.Errorf("the update after a removal did not reload: %+v", us)
 	}
-	if us, err := ix.Rebuild(ctx); err != nil || !us.Rebuilt {
-		t.Fatal(us, err)
+	if got := risks(t, ix, evm(1), evm(2)); got[0] != screen.None || got[1] != screen.High {
+		t.Errorf("after the removal: %v, want none for the removed listing and high for the other", got)
 	}
-	if got := risks(t, ix, evm(1)); got[0] != screen.None {
-		t.Errorf("after rebuild: %v", got)
+	if us := mustUpdate(t, ix); us.Rebuilt {
+		t.Errorf("an update with no new removal reloaded again: %+v", us)
 	}
 }
 

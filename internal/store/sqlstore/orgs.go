@@ -264,6 +264,11 @@ func (s *Store) Remove(ctx context.Context, collection, id string, v store.Versi
 	if err := s.collectionChanged(ctx, tx, collSeq); err != nil {
 		return 0, fmt.Errorf("removing %s from %s: %w", id, collection, err)
 	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO collection_removals (coll, generation) VALUES (?, 1)
+		ON CONFLICT (coll) DO UPDATE SET generation = collection_removals.generation + 1`), collSeq)
+	if err != nil {
+		return 0, fmt.Errorf("removing %s from %s: counting the removal: %w", id, collection, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("removing %s from %s: %w", id, collection, err)
 	}

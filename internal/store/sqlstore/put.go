@@ -315,16 +315,8 @@ func (s *Store) insertIndexes(ctx context.Context, tx *sql.Tx, inserts []pending
 	for k, p := range inserts {
 		seq := seqs[k]
 		seen := map[string]bool{}
-		if p.obj.EffectiveTLP() == stix.TLPRed {
-			for i, r := range p.obj.Strings("x_bulwark_recipients") {
-				if i >= maxIndexed {
-					break
-				}
-				if r != "" && !seen["r:"+r] {
-					seen["r:"+r] = true
-					recips = append(recips, seq, truncate(r, 256))
-				}
-			}
+		for _, r := range store.Recipients(p.obj) {
+			recips = append(recips, seq, r)
 		}
 		for i, v := range stix.IndexValues(p.obj) {
 			if i >= maxIndexed {

@@ -18,6 +18,9 @@ package sqlstore
 //              and so notice any process's change at once (generations.go).
 // collection_changes  per collection, raised with every change to its
 //              memberships: says which collection a data change touched.
+// collection_removals per collection, raised with every Remove: readers
+//              that follow a collection by what was added (the screening
+//              index) reload when it moves.
 // statuses     TAXII status resources (opaque JSON) with their owner.
 // edges        relationships and embedded references of an object version.
 //
@@ -49,6 +52,10 @@ func schema(d Dialect) []string {
 		)`,
 		`INSERT INTO generations (id, policy, data) VALUES (1, 0, 0) ON CONFLICT DO NOTHING`,
 		`CREATE TABLE IF NOT EXISTS collection_changes (
+			coll BIGINT PRIMARY KEY REFERENCES collections (seq),
+			generation BIGINT NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS collection_removals (
 			coll BIGINT PRIMARY KEY REFERENCES collections (seq),
 			generation BIGINT NOT NULL
 		)`,

@@ -127,17 +127,20 @@ func (s *Store) Collection(ctx context.Context, idOrTitle string) (store.Collect
 
 // ListCollections lists collections in creation order.
 func (s *Store) ListCollections(ctx context.Context) ([]store.Collection, error) {
-	rows, err := s.query(ctx, `SELECT id, title, description, default_tlp, public, created FROM collections ORDER BY seq`)
+	rows, err := s.query(ctx, `SELECT c.id, c.title, c.description, c.default_tlp, c.public, c.created, COALESCE(r.generation, 0)
+		FROM collections c LEFT JOIN collection_removals r ON r.coll = c.seq ORDER BY c.seq`)
 	if err != nil {
 		return nil, fmt.Errorf("listing collections: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Collection
 	for rows.Next() {
-		c, err := scanCollection(rows)
+		var removals int64
+		c, err := scanCollection(rows, &removals)
 		if err != nil {
 			return nil, err
 		}
+		c.Removals = removals
 		out = append(out, c)
 	}
 	return out, rows.Err()

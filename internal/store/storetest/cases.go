@@ -232,6 +232,39 @@ func testPutTwoCollections(t *testing.T, s store.Store) {
 	}
 }
 
+// A Remove that takes something out raises the collection's Removals, and
+// only that collection's: readers that follow additions reload on it.
+func testRemovalsCounted(t *testing.T, s store.Store) {
+	a, b := newColl(t, s, "A", 0), newColl(t, s, "B", 0)
+	o := sdo(t, "threat-actor", "Lazarus", 1, nil)
+	put(t, s, a.ID, o)
+	put(t, s, b.ID, o)
+	removals := func() map[string]int64 {
+		t.Helper()
+		cs, err := s.ListCollections(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, c := range cs {
+			out[c.Title] = c.Removals
+		}
+		return out
+	}
+	if got := removals(); got["A"] != 0 || got["B"] != 0 {
+		t.Fatalf("before any removal: %v", got)
+	}
+	if n, err := s.Remove(ctx, a.ID, "threat-actor--00000000-0000-4000-8000-000000000000", store.Versions{Mode: store.All}); err != nil || n != 0 {
+		t.Fatalf("removing what is not there: %d, %v", n, err)
+	}
+	if n, err := s.Remove(ctx, a.ID, o.ID, store.Versions{Mode: store.All}); err != nil || n != 1 {
+		t.Fatalf("remove: %d, %v", n, err)
+	}
+	if got := removals(); got["A"] != 1 || got["B"] != 0 {
+		t.Errorf("after one removal from A: %v, want A 1 and B 0", got)
+	}
+}
+
 func testPutMissingCollection(t *testing.T, s store.Store) {
 	newColl(t, s, "present", 0)
 	_, err := s.Put(ctx, "absent", items(sdo(t, "malware", "x", 1, nil)))

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PutOutcomes", testPutOutcomes},
 		{"PutBatchVersions", testPutBatchVersions},
 		{"PutTwoCollections", testPutTwoCollections},
+		{"RemovalsCounted", testRemovalsCounted},
 		{"PutMissingCollection", testPutMissingCollection},
 		{"PutAtomicNil", testPutAtomicNil},
 		{"PutAtomicCancel", testPutAtomicCancel},
