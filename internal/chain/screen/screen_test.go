@@ -146,12 +146,12 @@ func ofacDPRK(t *testing.T) (store.Store, map[string]string) {
 	}
 	yamlPath := corpus.Path(t, "chain/graphsense_tagpacks/ofac.yaml")
 	s := newStore(t, "c")
-	// The lists and the map make the same indicator (one id per asset and
-	// address); the map's version names the entity and is dated by its SDN
-	// list, so the undated lists are dated before it, as the lists were
-	// published before that map.
-	listDate := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
-	importFile(t, s, ofac.Entities, mapPath, listDate)
+	// The undated lists are dated by their files, as an import of a fresh
+	// checkout does: later than the map's SDN date. Their indicators are
+	// their own (bare "a sanctioned address"), so the map's, which names
+	// the entity, stays whatever the order and dates.
+	listDate := time.Now().UTC()
+	importFile(t, s, ofac.Entities, mapPath, time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC))
 	for _, l := range lists {
 		importFile(t, s, ofac.List, l, listDate)
 	}

@@ -93,6 +93,7 @@ func ReadList(ctx context.Context, src feed.Source, yield feed.Yield) error {
 	if err != nil {
 		return err
 	}
+	em.idSpace = "ofac-list"
 	prov := feed.Provenance{Source: provName(src), File: src.Path, Index: -1}
 	br := bufio.NewReaderSize(src.R, 64<<10)
 	first, _ := br.Peek(64)

@@ -42,6 +42,11 @@ func indicatorFor(asset, addr string) string {
 	return stix.DeterministicID("indicator", "ofac", asset, addr)
 }
 
+// listIndicatorFor is the id of an undated address list's indicator.
+func listIndicatorFor(asset, addr string) string {
+	return stix.DeterministicID("indicator", "ofac-list", asset, addr)
+}
+
 func TestXMLFixture(t *testing.T) {
 	r := run(t, XML, "testdata/sdn_advanced.xml", readFile(t, "testdata/sdn_advanced.xml"))
 	if r.Err != nil {
@@ -301,7 +306,7 @@ func TestListCorpus(t *testing.T) {
 	}
 	path := filepath.Join(dir, "sanctioned_addresses_ETH.txt")
 	r := run(t, List, path, readFile(t, path))
-	ind := r.ByID(indicatorFor("ETH", ronin))
+	ind := r.ByID(listIndicatorFor("ETH", ronin))
 	if ind == nil || ind.String("pattern") != "[cryptocurrency-wallet:value = '"+ronin+"']" {
 		t.Fatalf("Ronin address missing from the ETH list (case preserved): %v", ind)
 	}
