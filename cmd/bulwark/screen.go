@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -91,17 +93,49 @@ func readAddressFile(e *env, name string) ([]string, error) {
 		f = fh
 	}
 	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+	br := bufio.NewReaderSize(f, 64<<10)
+	for n := 1; ; n++ {
+		line, long, err := readLine(br, maxAddressLine)
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff") // a byte-order mark
+		}
+		switch l := strings.TrimSpace(line); {
+		case long:
+			// No address is this long; it is screened as what it is, an
+			// invalid input, and the rest of the file still is.
+			out = append(out, fmt.Sprintf("%.40s… (line %d: over %d bytes)", l, n, maxAddressLine))
+		case l != "" && !strings.HasPrefix(l, "#"):
 			out = append(out, l)
 		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", name, n, err)
+		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+}
+
+// maxAddressLine bounds a line of an address file.
+const maxAddressLine = 64 << 10
+
+// readLine reads one line without its end, keeping at most max bytes of
+// it; long says it was longer.
+func readLine(br *bufio.Reader, max int) (line string, long bool, err error) {
+	var b []byte
+	total := 0
+	for {
+		chunk, err := br.ReadSlice('\n')
+		body := bytes.TrimSuffix(chunk, []byte("\n")) // only a line's last chunk has one
+		total += len(body)
+		if room := max - len(b); room > 0 {
+			b = append(b, body[:min(len(body), room)]...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return strings.TrimSuffix(string(b), "\r"), total > max, err
 	}
-	return out, nil
 }
 
 // exposureFlags adds the indirect-exposure flags (screen, serve); the

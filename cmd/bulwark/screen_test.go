@@ -149,3 +149,35 @@ func TestServeScreenGraph(t *testing.T) {
 		}
 	}
 }
+
+// An address file with a byte-order mark, CRLF ends, a comment and a line
+// longer than any address: every line is screened, the long one as
+// invalid, and the run goes on.
+func TestScreenAddressFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	mustRun(t, "import", "--db", db, "--quiet", "../../internal/lookup/testdata/actors.json")
+	const ronin = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
+	body := "\ufeff" + ronin + "\r\n# a comment\r\n" + strings.Repeat("x", 100<<10) + "\n0x5555555555555555555555555555555555555555"
+	path := filepath.Join(dir, "addrs.txt")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var res []screen.Result
+	out, errOut, _ := bulwark(t, "screen", "--db", db, "--json", "--file", path)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out, errOut)
+	}
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 3: %+v", len(res), res)
+	}
+	if res[0].Canonical != ronin || res[0].Risk != screen.Severe {
+		t.Errorf("first line (after the byte-order mark): %+v", res[0])
+	}
+	if res[1].Error == "" || !strings.Contains(res[1].Input, "line 3: over 65536 bytes") {
+		t.Errorf("the long line: %+v", res[1])
+	}
+	if res[2].Error != "" || res[2].Risk != screen.None {
+		t.Errorf("the line after it: %+v", res[2])
+	}
+}
