@@ -109,11 +109,15 @@ type Tainted struct {
 	Address string  `json:"address"`
 	Amount  float64 `json:"amount"` // in the report's unit
 	First   string  `json:"first_seen,omitempty"`
-	Hops    int     `json:"hops"`
-	Seed    bool    `json:"seed,omitempty"`
-	Service string  `json:"service,omitempty"`
-	Kind    string  `json:"kind,omitempty"`
-	Path    []Step  `json:"path,omitempty"`
+	// Hops is the fewest transfers, forward in time, over which taint
+	// reached the address (with a hop limit; without one, the length of
+	// Path). Path is the route by which taint reached it first, which can
+	// be longer than Hops: a long route can arrive before a short one.
+	Hops    int    `json:"hops"`
+	Seed    bool   `json:"seed,omitempty"`
+	Service string `json:"service,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+	Path    []Step `json:"path,omitempty"`
 }
 
 // Step is one transfer on a path.
