@@ -12,8 +12,11 @@
 #   single address per request, 1, 4 and 16 clients (target ≥ 20,000 req/s, p99 < 2 ms)
 #   1,000 addresses per request, 1 and 2 clients   (target p99 < 5 ms)
 # 5 % of the addresses are listed, the rest random unlisted EVM addresses.
-# Then the same API without the access service (screenload -serve, plain
-# HTTP, no token), to show what the per-request access decision costs.
+# With wrk, each single-address case over plain HTTP is followed by the same
+# case against the floor (screenload -hello: net/http answering a fixed
+# body, no work), which says how much of the host's HTTP capacity Bulwark
+# uses. Then the same API without the access service (screenload -serve,
+# plain HTTP, no token), to show what the per-request access decision costs.
 # The in-process benchmarks (10 million addresses) are Go benchmarks:
 #   go test ./internal/chain/screen/ -run '^$' -bench 'Index|Screen|Baseline' -benchtime 3s
 #
@@ -47,8 +50,9 @@ token="$("$bw" token create bench --db "$db" 2>/dev/null | awk '/^token:/{print 
 
 # wrk_case single|batch CONNECTIONS: wrk against $url with $token, one
 # address (one in twenty listed) or 1,000 (5 % listed) per request.
+# wrk_case KIND CONNECTIONS [URL LABEL]: one wrk run against $url, or URL.
 wrk_case() {
-	local kind="$1" c="$2" script="$dir/wrk-$1.lua"
+	local kind="$1" c="$2" script="$dir/wrk-$1.lua" target="${3:-$url}" label="${4:-$1}"
 	if [ ! -f "$script" ]; then
 		cat > "$script" <<LUA
 local listed = {}
@@ -79,12 +83,25 @@ request = function()
 end
 LUA
 	fi
-	printf "wrk, %-6s x %d connections: " "$kind" "$c"
-	wrk -t 1 -c "$c" -d "$dur" --latency -H "Authorization: Bearer $token" -s "$script" "$url" |
+	printf "wrk, %-6s x %d connections: " "$label" "$c"
+	wrk -t 1 -c "$c" -d "$dur" --latency -H "Authorization: Bearer $token" -s "$script" "$target" |
 		awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} /Requests\/sec/{rps=$2} /Non-2xx/{bad=$NF} END {printf "%s req/s, p50 %s, p99 %s%s\n", rps, p50, p99, bad ? ", " bad " non-2xx" : ""}'
 }
 
 port=18490
+# The floor: a Go server that reads each request and writes a fixed answer,
+# nothing else (screenload -hello). On a shared 2-core virtual machine the
+# kernel's loopback and net/http bound single-address throughput; wrk runs
+# against it alternate with those against Bulwark, so both see the same
+# phase of the host.
+floor=""
+if command -v wrk >/dev/null; then
+	"$out/screenload" -hello -listen "127.0.0.1:$((port + 2))" 2>/dev/null &
+	floor_pid=$!
+	trap 'kill $floor_pid 2>/dev/null || true' EXIT
+	floor="http://127.0.0.1:$((port + 2))"
+	for _ in $(seq 1 100); do curl -sf "$floor/healthz" >/dev/null && break; sleep 0.1; done
+fi
 for round in $(seq 1 "${ROUNDS:-1}"); do
 	for scheme in ${SCHEMES:-http https}; do
 		flags=()
@@ -106,7 +123,10 @@ for round in $(seq 1 "${ROUNDS:-1}"); do
 		if command -v wrk >/dev/null; then
 			# wrk (C, one event-loop thread) leaves more of the two cores to
 			# the server than the Go load generator does.
-			for c in 1 2 3 4; do wrk_case single "$c"; done
+			for c in 1 2 3 4; do
+				wrk_case single "$c"
+				[ "$scheme" = http ] && wrk_case single "$c" "$floor" floor
+			done
 			for c in 1 2; do wrk_case batch "$c"; done
 		fi
 		echo "server memory: $(awk '/VmHWM|VmRSS/{printf "%s %.0f MB  ", $1, $2/1024}' /proc/$pid/status)"

@@ -6,6 +6,10 @@
 //	                              wallet indicators (85 % EVM, 15 % Bitcoin
 //	                              P2PKH), and DIR/listed.txt, their addresses
 //	screenload -url URL ...       drives the server
+//	screenload -hello -listen A   serves a fixed screening answer and does
+//	                              nothing else: the floor that the host's
+//	                              loopback and Go's net/http set, measured
+//	                              in the same run as Bulwark
 //
 // Each client holds one keep-alive connection (TCP, or TLS without
 // certificate checks) and writes prepared requests itself, reading the
@@ -26,6 +30,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -61,8 +66,15 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed")
 	pid := flag.Int("server-pid", 0, "report this process's CPU time and resident memory (Linux)")
 	serveDB := flag.String("serve", "", "instead of loading, serve this SQLite database's screening API on -listen without the access service (everything up to RED, no token): the screening path alone, for comparison with `bulwark serve`")
-	listen := flag.String("listen", "127.0.0.1:18492", "address for -serve (loopback)")
+	listen := flag.String("listen", "127.0.0.1:18492", "address for -serve and -hello (loopback)")
+	hello := flag.Bool("hello", false, "instead of loading, serve a fixed answer to POST /api/v1/screen on -listen: net/http alone, the floor for `bulwark serve`")
 	flag.Parse()
+	if *hello {
+		if err := serveHello(*listen); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *gen != "" {
 		if err := generate(*gen, *n); err != nil {
 			fail(err)
@@ -185,11 +197,41 @@ func main() {
 	}
 }
 
-// serve runs the API over a database without the access service.
-func serve(db, listen string) error {
+// loopbackOnly refuses a listen address off loopback.
+func loopbackOnly(listen string) error {
 	host, _, err := net.SplitHostPort(listen)
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("-listen %q: loopback only", listen)
+	}
+	return nil
+}
+
+// serveHello answers every screening request with one fixed result, after
+// reading its body: what a request costs in the kernel and in net/http,
+// with none of Bulwark's work (token, access policy, parsing, index).
+func serveHello(listen string) error {
+	if err := loopbackOnly(listen); err != nil {
+		return err
+	}
+	answer := []byte(`{"results":[{"input":"0x0000000000000000000000000000000000000001","canonical":"0x0000000000000000000000000000000000000001","chains":["ethereum"],"risk":"none","tlp":"clear"}]}`)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/screen", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
+	srv := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return srv.ListenAndServe()
+}
+
+// serve runs the API over a database without the access service.
+func serve(db, listen string) error {
+	if err := loopbackOnly(listen); err != nil {
+		return err
 	}
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, db)
