@@ -3,6 +3,7 @@
 // when needed and validated one by one: an invalid object is reported with
 // its index, line, id and property, and the others are still imported.
 // Custom objects and properties (x-mitre-*, x_…) are kept as they are.
+// With Source.TLP set, objects without a TLP marking get it.
 package stixfile
 
 import (
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/bulwark-intel/bulwark/internal/feed"
@@ -72,8 +74,27 @@ func Read(ctx context.Context, src feed.Source, yield feed.Yield) error {
 			}
 			continue
 		}
+		if obj, derr = markTLP(obj, src.TLP); derr != nil {
+			if err := yield(feed.Item{Err: derr, Prov: prov}); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := yield(feed.Item{Object: obj, Prov: prov}); err != nil {
 			return err
 		}
 	}
+}
+
+// markTLP adds the TLP marking t (Source.TLP, import --tlp) to an object
+// that carries no TLP marking, beside any other markings it has (ATT&CK's
+// copyright statement): the importer's statement of how the bundle may be
+// shared. Marking definitions themselves are left alone.
+func markTLP(o *stix.Object, t stix.TLP) (*stix.Object, error) {
+	id := t.MarkingID()
+	if id == "" || o.Type == "marking-definition" || o.EffectiveTLP() != stix.TLPNone {
+		return o, nil
+	}
+	refs := append(slices.Clip(o.ObjectMarkingRefs), id)
+	return o.WithProps(map[string]any{"object_marking_refs": refs})
 }

@@ -93,3 +93,35 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+// import --tlp marks the objects that carry no TLP marking, beside their
+// other markings, and leaves marked ones as they are.
+func TestSourceTLP(t *testing.T) {
+	const b = `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56e","objects":[
+{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168","created":"2017-06-01T00:00:00.000Z","definition_type":"statement","definition":{"statement":"Copyright MITRE"}},
+{"type":"attack-pattern","spec_version":"2.1","id":"attack-pattern--0042a9f5-f053-4769-b3ef-9ad018dfa298","created":"2017-06-01T00:00:00.000Z","modified":"2017-06-01T00:00:00.000Z","name":"Phishing","object_marking_refs":["marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168"]},
+{"type":"malware","spec_version":"2.1","id":"malware--31b940d4-6f7f-459a-80ea-9c1f17b5891c","created":"2017-06-01T00:00:00.000Z","modified":"2017-06-01T00:00:00.000Z","name":"ROKRAT","is_family":true,"object_marking_refs":["` + stix.TLP2Amber + `"]}
+]}`
+	var got []*stix.Object
+	err := stixfile.Read(context.Background(), feed.Source{Path: "b.json", R: strings.NewReader(b), TLP: stix.TLPClear}, func(it feed.Item) error {
+		if it.Err != nil {
+			t.Errorf("%v", it.Err)
+		}
+		if it.Object != nil {
+			got = append(got, it.Object)
+		}
+		return nil
+	})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%d objects, %v", len(got), err)
+	}
+	if refs := got[0].ObjectMarkingRefs; len(refs) != 0 {
+		t.Errorf("the marking definition was marked: %v", refs)
+	}
+	if refs := got[1].ObjectMarkingRefs; got[1].EffectiveTLP() != stix.TLPClear || len(refs) != 2 || refs[0] != "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168" {
+		t.Errorf("unmarked attack pattern: %v", refs)
+	}
+	if got[2].EffectiveTLP() != stix.TLPAmber || len(got[2].ObjectMarkingRefs) != 1 {
+		t.Errorf("an AMBER object was re-marked: %v", got[2].ObjectMarkingRefs)
+	}
+}
