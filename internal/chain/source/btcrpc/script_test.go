@@ -157,6 +157,12 @@ func btcdAddress(script []byte, params *chaincfg.Params) (string, bool) {
 		return "", false
 	}
 	if class == txscript.MultiSigTy {
+		// btcd leaves out keys that are not on the curve; Bitcoin Core,
+		// whose naming bitcoin-etl and scriptAddress follow, keeps every
+		// key of a valid size and prefix. No answer to compare then.
+		if keys, _, err := txscript.CalcMultiSigStats(script); err != nil || keys != len(addrs) {
+			return "", false
+		}
 		names := make([]string, len(addrs))
 		for i, a := range addrs {
 			pk, ok := a.(*btcutil.AddressPubKey)
