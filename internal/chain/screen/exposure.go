@@ -76,7 +76,12 @@ import (
 // (not the native coin, not one package asset knows) is graded low at
 // most: one unit of a worthless token airdropped from a listed address
 // would otherwise be all of that token's inflow, and make any address
-// high.
+// high. Between assets of the same risk and share, the first in the
+// graph's order is named, whoever asks.
+//
+// A Bitcoin Cash or Litecoin address that a merged graph holds under two
+// encodings (cashaddr and legacy) is one address: its share is the listed
+// funds both nodes received over all that both received.
 
 // ExposureOptions tunes indirect exposure.
 type ExposureOptions struct {
@@ -498,19 +503,57 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		// may cost.
 		var reason Reason
 		found, budget, trunc := false, e.opts.Budget, false
-	walks:
+		// Assets in a fixed order, so that between two of the same risk
+		// and share the one reported does not depend on which listings
+		// made a hub's assets known (some may be hidden from this viewer).
+		var assets []uint32
 		for _, node := range nodes {
 			for _, a := range e.assetsInto(p, node) {
-				w := walker{e: e, p: p, st: st, v: &v, budget: budget, asset: a}
-				r, ok := w.run(node)
+				if !slices.Contains(assets, a) {
+					assets = append(assets, a)
+				}
+			}
+		}
+		slices.Sort(assets)
+	walks:
+		for _, a := range assets {
+			// An address the graph holds under two encodings is one
+			// address: its share is of the inflow of both nodes, and the
+			// evidence is the path of the node that brought the most.
+			var best *walker
+			var bestRoot int32
+			var taint, total, bestTaint float64
+			var clean []*walker // nodes no listed funds reached, whose inflow counts too
+			for _, node := range nodes {
+				w := &walker{e: e, p: p, st: st, v: &v, budget: budget, asset: a, root: node}
+				rs, t, in, ok := w.run(node)
 				budget, trunc = w.budget, trunc || w.trunc
-				if ok && (!found || rankOf(r.Risk) > rankOf(reason.Risk) ||
-					(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share)) {
-					reason, found = r, true
+				if ok {
+					taint, total = taint+t, total+in
+					if best == nil || t > bestTaint {
+						best, bestRoot, bestTaint = w, rs, t
+					}
+				} else {
+					clean = append(clean, w)
 				}
 				if budget <= 0 {
-					break walks
+					break
 				}
+			}
+			if best != nil {
+				for _, w := range clean {
+					total += w.inflow(w.root, noCut)
+				}
+			}
+			if best != nil && total > 0 {
+				r := best.reason(bestRoot, math.Min(taint/total, 1))
+				if !found || rankOf(r.Risk) > rankOf(reason.Risk) ||
+					(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share) {
+					reason, found = r, true
+				}
+			}
+			if budget <= 0 {
+				break walks
 			}
 		}
 		e.ix.mu.RUnlock()
@@ -588,6 +631,7 @@ type walker struct {
 	v     *view
 	sc    scratch
 	asset uint32 // the asset followed, or allAssets
+	root  uint32 // the node walked back from
 
 	states []wstate
 	byKey  map[uint64]int32
@@ -734,14 +778,17 @@ func (w *walker) inEdges(node, cutoff uint32) []uint32 {
 	return in[:n]
 }
 
-func (w *walker) run(root uint32) (Reason, bool) {
+// run walks back from root and returns its state, the listed funds it
+// received (taint) and all it received (in the walker's asset); ok is
+// false when no listed funds reach it.
+func (w *walker) run(root uint32) (rs int32, taint, total float64, ok bool) {
 	w.byKey = map[uint64]int32{}
 	w.srcs = map[uint32]int32{}
 	w.maxCut = map[uint32]uint32{}
 	N := w.e.opts.MaxHops
-	rs := w.state(root, N, noCut)
+	rs = w.state(root, N, noCut)
 	if w.states[rs].src >= 0 {
-		return Reason{}, false // listed itself: direct evidence says it all
+		return rs, 0, 0, false // listed itself: direct evidence says it all
 	}
 	// Expand the cone.
 	for len(w.heap) > 0 {
@@ -780,7 +827,7 @@ func (w *walker) run(root uint32) (Reason, bool) {
 		}
 	}
 	if len(w.found) == 0 {
-		return Reason{}, false
+		return rs, 0, 0, false
 	}
 	// Evaluate.
 	if w.p.lvl != nil {
@@ -788,13 +835,11 @@ func (w *walker) run(root uint32) (Reason, bool) {
 	} else {
 		w.evalTimed()
 	}
-	total := w.inflow(root, noCut)
-	r := &w.states[rs]
-	if total <= 0 || r.taint <= 0 {
-		return Reason{}, false
+	total = w.inflow(root, noCut)
+	if r := &w.states[rs]; total > 0 && r.taint > 0 {
+		return rs, r.taint, total, true
 	}
-	share := math.Min(r.taint/total, 1)
-	return w.reason(rs, share), true
+	return rs, 0, 0, false
 }
 
 // valued reports whether the walker's asset has a known value: all assets

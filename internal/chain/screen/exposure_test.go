@@ -1,6 +1,7 @@
 package screen_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -413,5 +414,86 @@ func TestExposureDustToken(t *testing.T) {
 	ind := indirect(r)
 	if r.Risk != screen.Low || ind == nil || !near(ind.Indirect.Share, 1) || !strings.Contains(ind.Note, "unknown value") {
 		t.Errorf("dust token: risk %s, reasons %+v", r.Risk, r.Reasons)
+	}
+}
+
+// An address the graph holds under two encodings is one address: its share
+// is of the inflow of both nodes. 10 from a listed address into the legacy
+// form and 990 of clean funds into the cashaddr form is 1 %, medium,
+// whichever form is asked.
+func TestExposureTwoEncodingsOneInflow(t *testing.T) {
+	const src, x, clean = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+	a, err := address.ParseFor(address.BCH, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xc := a.Canonical
+	s := newStore(t, "c")
+	put(t, s, "c", wallet(t, uid("indicator", 1), "thief", src, mClear, "", map[string]any{"labels": []string{"sanctioned"}}))
+	ix := load(t, s)
+	ix.AttachGraph(buildGraph(t, []transfer{
+		{"0x01", 10, src, x, 10},
+		{"0x02", 20, clean, xc, 990},
+	}), screen.ExposureOptions{})
+	for _, in := range []string{x, xc} {
+		r := screenOne(t, ix, in)
+		ind := indirect(r)
+		if ind == nil || !near(ind.Indirect.Share, 0.01) || r.Risk != screen.Medium {
+			t.Errorf("%s: risk %s, %+v; want medium at 1 %%", in, r.Risk, ind)
+			continue
+		}
+		if p := ind.Indirect.Path; len(p) != 1 || p[0].From != src || p[0].To != x {
+			t.Errorf("%s: path %+v, want %s → %s", in, p, src, x)
+		}
+	}
+}
+
+// Two assets with the same risk and share: which one the evidence names
+// does not depend on listings the viewer may not see. R receives 10 USDT
+// from H (listed RED), then 10 ether from S, 10 clean ether, 10 USDT from
+// S: for a CLEAR viewer ether and USDT are both 50 % from S. With R a hub,
+// its assets come from the in-transfers that may carry listed funds, H's
+// among them.
+func TestExposureTieIndependentOfHidden(t *testing.T) {
+	const usdt = "0xdac17f958d2ee523a2206206994597c13d831ec7"
+	S, H, C, R := evm(0xa1), evm(0xa4), evm(0xc0), evm(0xd1)
+	b := graph.NewBuilder()
+	for i, x := range []struct {
+		tm       int64
+		from, to string
+		asset    string
+	}{{1, H, R, usdt}, {2, S, R, ""}, {3, C, R, ""}, {4, S, R, usdt}} {
+		if err := b.Add(graph.Transfer{Tx: evm(0x1000 + i), Time: x.tm, Block: uint64(x.tm), From: x.from, To: x.to, Asset: x.asset, Amount: graph.AmountFromUint64(10)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := b.Build()
+	index := func(withH bool) *screen.Index {
+		s := newStore(t, "c")
+		put(t, s, "c", wallet(t, uid("indicator", 1), "S", S, mClear, "", map[string]any{"labels": []string{"sanctioned"}}))
+		if withH {
+			put(t, s, "c", wallet(t, uid("indicator", 2), "H", H, mRed, "", map[string]any{"labels": []string{"perpetrator"}}))
+		}
+		return load(t, s)
+	}
+	for _, hub := range []int{0, 2} {
+		var got []string
+		for _, withH := range []bool{true, false} {
+			ix := index(withH)
+			ix.AttachGraph(g, screen.ExposureOptions{HubDegree: hub})
+			res, err := ix.Screen(ctx, screen.Operator(stix.TLPClear), []string{R})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ind := indirect(res[0])
+			if ind == nil || !near(ind.Indirect.Share, 0.5) {
+				t.Fatalf("hub degree %d, H listed %v: %+v", hub, withH, res[0])
+			}
+			b, _ := json.Marshal(res[0])
+			got = append(got, string(b))
+		}
+		if got[0] != got[1] {
+			t.Errorf("hub degree %d: the CLEAR viewer's answer depends on H's RED listing:\n with: %s\n without: %s", hub, got[0], got[1])
+		}
 	}
 }
