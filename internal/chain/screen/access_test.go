@@ -431,3 +431,30 @@ func recipientsAt(n int, who string) []string {
 	}
 	return append(out, who)
 }
+
+// A reason is marked with the most restricted of what it tells: the
+// listing, and the source's and actors' names when it gives them. A viewer
+// who passes a reason on at its TLP passes on nothing more restricted.
+func TestAccessReasonTLPCoversItsNames(t *testing.T) {
+	w := newAccessWorld(t)
+	for _, c := range []struct {
+		org, addr          string
+		source, actor, tlp string
+	}{
+		{"exchange", evm(2), "Confidential Partner", "", "amber"}, // GREEN listing, AMBER creator
+		{"bank", evm(2), "", "", "green"},                         // the creator's name hidden
+		{"cert", evm(8), "", "SECRET UNIT 180", "red"},            // CLEAR listing, RED attribution
+		{"exchange", evm(8), "", "", "clear"},
+		{"exchange", evm(1), "Open Source Feed", "", "clear"},
+	} {
+		res := w.screenAs(t, c.org, []string{c.addr})[0]
+		if len(res.Reasons) != 1 {
+			t.Errorf("%s %s: reasons %+v", c.org, c.addr, res.Reasons)
+			continue
+		}
+		r := res.Reasons[0]
+		if r.Source != c.source || r.Actor != c.actor || r.TLP != c.tlp || res.TLP != c.tlp {
+			t.Errorf("%s %s: source %q actor %q reason TLP %s result TLP %s; want %q %q %s", c.org, c.addr, r.Source, r.Actor, r.TLP, res.TLP, c.source, c.actor, c.tlp)
+		}
+	}
+}

@@ -276,18 +276,20 @@ type scratch struct {
 type nameSlot struct {
 	gen, id uint32
 	name    string
+	tlp     stix.TLP
 }
 
 // sourceName is st.visibleName(v, id), remembered for the batch.
-func (sc *scratch) sourceName(st *state, v *view, id uint32) string {
+func (sc *scratch) sourceName(st *state, v *view, id uint32) (string, stix.TLP) {
 	if !sc.namesOn {
 		return st.visibleName(v, id)
 	}
 	e := &sc.names[id%uint32(len(sc.names))]
 	if e.gen != sc.nameGen || e.id != id {
-		*e = nameSlot{gen: sc.nameGen, id: id, name: st.visibleName(v, id)}
+		name, tlp := st.visibleName(v, id)
+		*e = nameSlot{gen: sc.nameGen, id: id, name: name, tlp: tlp}
 	}
-	return e.name
+	return e.name, e.tlp
 }
 
 const slabReasons = 256
@@ -421,11 +423,11 @@ func (st *state) directBatch(v *view, out []Result, sc *scratch) {
 				continue
 			}
 			res.Reasons = sc.newReasons(1)
-			g := st.fillReason(v, sc, &res.Reasons[0], l, eff, false)
+			g, tlp := st.fillReason(v, sc, &res.Reasons[0], l, eff, false)
 			if rankOf(gradeName[g]) > rankOf(res.Risk) {
 				res.Risk = gradeName[g]
 			}
-			res.TLP = eff.String()
+			res.TLP = tlp.String()
 		default:
 			st.directRef(v, res, sc, sc.keys[k], sc.refs[k])
 		}
@@ -492,11 +494,11 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 	worst, grade := stix.TLPNone, gNone
 	res.Reasons = sc.newReasons(len(sc.found))
 	for k, f := range sc.found {
-		g := st.fillReason(v, sc, &res.Reasons[k], st.listing(f.lid), f.eff, f.ci)
+		g, tlp := st.fillReason(v, sc, &res.Reasons[k], st.listing(f.lid), f.eff, f.ci)
 		if g > grade {
 			grade = g
 		}
-		worst = max(worst, f.eff)
+		worst = max(worst, tlp)
 	}
 	sortReasons(res.Reasons)
 	if rankOf(gradeName[grade]) > rankOf(res.Risk) {
@@ -506,26 +508,36 @@ func (st *state) directRef(v *view, res *Result, sc *scratch, key []byte, ref ui
 }
 
 // fillReason writes the evidence of listing l, seen at effective TLP eff,
-// into the zero reason r, and returns its grade. It fills r in place
-// rather than copying a 144-byte reason built on the stack.
-func (st *state) fillReason(v *view, sc *scratch, r *Reason, l *listing, eff stix.TLP, ci bool) uint8 {
-	r.Indicator, r.Name, r.TLP = sc.indicatorID(st, l), st.strs[l.name], eff.String()
+// into the zero reason r, and returns its grade and TLP. It fills r in
+// place rather than copying a 144-byte reason built on the stack. The
+// reason's TLP is the most restricted of what it tells: the listing, and
+// the source's name and the actors when it names them (an AMBER actor
+// behind a CLEAR listing makes the reason AMBER, so that a viewer who
+// passes it on passes it on as AMBER).
+func (st *state) fillReason(v *view, sc *scratch, r *Reason, l *listing, eff stix.TLP, ci bool) (uint8, stix.TLP) {
+	r.Indicator, r.Name = sc.indicatorID(st, l), st.strs[l.name]
 	// Labels is the index's interned slice: results are for encoding and
 	// reading only.
 	r.Labels = st.sets[l.labels]
-	r.Source = sc.sourceName(st, v, l.createdBy)
+	var srcTLP stix.TLP
+	r.Source, srcTLP = sc.sourceName(st, v, l.createdBy)
+	eff = max(eff, srcTLP)
 	if ci {
 		r.Note = "matched ignoring case: the source lower-cased this address"
 	}
 	if l.attributed {
-		r.Actor = strings.Join(st.actorsOf(v, r.Indicator), ", ")
+		actors, actorTLP := st.actorsOf(v, r.Indicator)
+		if len(actors) > 0 {
+			r.Actor, eff = strings.Join(actors, ", "), max(eff, actorTLP)
+		}
 	}
+	r.TLP = eff.String()
 	g := l.grade
 	if r.Actor != "" {
 		g = gSevere
 	}
 	r.Risk = gradeName[g]
-	return g
+	return g, eff
 }
 
 // sortReasons orders reasons most severe first, keeping the order of equal
@@ -594,13 +606,13 @@ next:
 
 // visibleName is the name of object id (interned) as the viewer may see
 // it, or "".
-func (st *state) visibleName(v *view, id uint32) string {
+func (st *state) visibleName(v *view, id uint32) (string, stix.TLP) {
 	if id == 0 {
-		return ""
+		return "", stix.TLPNone
 	}
 	n := st.named[id]
 	if n == nil {
-		return ""
+		return "", stix.TLPNone
 	}
 	name, best := "", stix.TLP(127)
 	for i := range n.vers {
@@ -608,27 +620,45 @@ func (st *state) visibleName(v *view, id uint32) string {
 			name, best = n.vers[i].name, eff
 		}
 	}
-	return name
+	if name == "" {
+		return "", stix.TLPNone
+	}
+	return name, best
 }
 
 // actorsOf names the actors indicator id is attributed to by relationships
-// the viewer may see, to actors it may see, sorted.
-func (st *state) actorsOf(v *view, id string) []string {
+// the viewer may see, to actors it may see, sorted; and the TLP that
+// naming them carries: for each actor the least restricted relationship
+// and name that give it, the most restricted of those over all actors.
+func (st *state) actorsOf(v *view, id string) ([]string, stix.TLP) {
 	var out []string
+	var tlps []stix.TLP
 	for _, r := range st.attrs[id] {
 		for i := range r.vers {
 			rv := &r.vers[i]
 			if !rv.live || rv.src != id {
 				continue
 			}
-			if _, ok := v.seesFacts(&rv.visFacts); !ok {
+			relTLP, ok := v.seesFacts(&rv.visFacts)
+			if !ok {
 				continue
 			}
-			if n := st.visibleName(v, rv.dst); n != "" && !slices.Contains(out, n) {
-				out = append(out, n)
+			n, nameTLP := st.visibleName(v, rv.dst)
+			if n == "" {
+				continue
 			}
+			t := max(relTLP, nameTLP)
+			if k := slices.Index(out, n); k >= 0 {
+				tlps[k] = min(tlps[k], t)
+				continue
+			}
+			out, tlps = append(out, n), append(tlps, t)
 		}
 	}
+	worst := stix.TLPNone
+	for _, t := range tlps {
+		worst = max(worst, t)
+	}
 	sort.Strings(out)
-	return out
+	return out, worst
 }

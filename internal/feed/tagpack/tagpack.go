@@ -248,8 +248,19 @@ func (r *reader) pack(ctx context.Context, root *yaml.Node) error {
 	if r.src.Name != "" {
 		identityName = r.src.Name
 	}
+	// The creator is marked as the pack is (Source.TLP, else CLEAR unless
+	// the header says is_public: false): its name is part of every tag's
+	// evidence, which must not come out more restricted than it says.
+	identTLP := r.src.TLP
+	if identTLP == stix.TLPNone {
+		identTLP = stix.TLPClear
+		if pub, err := parseBool(hdr.isPublic); err == nil && !pub {
+			identTLP = stix.TLPAmber
+		}
+	}
 	ident, err := feed.Identity(identityName, "organization", epoch, map[string]any{
-		"description": "Creator of GraphSense TagPacks (attribution tags of cryptocurrency addresses).",
+		"description":         "Creator of GraphSense TagPacks (attribution tags of cryptocurrency addresses).",
+		"object_marking_refs": feed.TLPMarkings(identTLP),
 	})
 	if err != nil {
 		return err
