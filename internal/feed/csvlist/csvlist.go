@@ -172,7 +172,12 @@ func baseName(p string) string {
 	if b == "-" || b == "." || b == string(filepath.Separator) || b == "" {
 		return "list"
 	}
-	return strings.TrimSuffix(b, filepath.Ext(b))
+	// A name that is all extension (".csv") keeps it: an identity needs
+	// a name.
+	if n := strings.TrimSpace(strings.TrimSuffix(b, filepath.Ext(b))); n != "" {
+		return n
+	}
+	return b
 }
 
 // parseMaltrailName reads maltrail's layout, trails/static/<category>/<name>.txt,
