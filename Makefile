@@ -5,7 +5,7 @@ build:
 	go build -o bulwark ./cmd/bulwark
 
 test:
-	go test ./...
+	go test -count=1 -timeout 25m ./...
 
 serve:
 	go run ./cmd/bulwark serve

@@ -141,12 +141,18 @@ func readLine(br *bufio.Reader, max int) (line string, long bool, err error) {
 // exposureFlags adds the indirect-exposure flags (screen, serve); the
 // function it returns reads them once the flags are parsed.
 func exposureFlags(fs *flag.FlagSet) func() (graphPath string, o screen.ExposureOptions, err error) {
-	graphPath := fs.String("graph", "", "transaction graph for indirect exposure: a snapshot, or a source file or directory (ethereum-etl CSV, bitcoin-etl JSON lines, ground-truth CSV, GEXF)")
+	graphPath := fs.String("graph", "", "transaction graph for indirect exposure: a snapshot, or one source file or directory (ethereum-etl CSV, bitcoin-etl JSON lines, TronGrid JSON, ground-truth CSV, GEXF)")
 	hops := fs.Int("hops", 3, "with --graph: hops walked back from each address")
 	high := fs.Float64("high", 0.10, "with --graph: share of inflow from listed addresses from which exposure is high")
 	medium := fs.Float64("medium", 0.01, "with --graph: share from which exposure is medium")
 	budget := fs.Int("budget", 200_000, "with --graph: transfers examined per address at most")
 	return func() (string, screen.ExposureOptions, error) {
+		if *graphPath == "" {
+			return "", screen.ExposureOptions{}, nil // the exposure flags mean nothing without a graph
+		}
+		if *budget < 1 {
+			return "", screen.ExposureOptions{}, fmt.Errorf("%w: --budget: at least 1", errUsage)
+		}
 		if *hops < 1 || *hops > 16 {
 			return "", screen.ExposureOptions{}, fmt.Errorf("%w: --hops: 1 to 16", errUsage)
 		}

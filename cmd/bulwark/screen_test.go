@@ -70,12 +70,12 @@ func TestScreenCommandGraph(t *testing.T) {
 	if res[1].Risk != screen.None {
 		t.Errorf("two hops away with --hops 1: %+v", res[1])
 	}
-	for _, bad := range [][]string{{"--hops", "0"}, {"--high", "0.01", "--medium", "0.5"}, {"--graph", filepath.Join(dir, "missing")}} {
+	for _, bad := range [][]string{{"--graph", gt, "--hops", "0"}, {"--graph", gt, "--high", "0.01", "--medium", "0.5"}, {"--graph", gt, "--budget", "0"}, {"--graph", filepath.Join(dir, "missing")}} {
 		args := append([]string{"screen", "--db", db}, bad...)
 		args = append(args, one)
 		if _, _, err := bulwark(t, args...); err == nil {
 			t.Errorf("%v accepted", bad)
-		} else if bad[0] != "--graph" && !errors.Is(err, errUsage) {
+		} else if len(bad) > 2 && !errors.Is(err, errUsage) {
 			t.Errorf("%v: %v, want a usage error", bad, err)
 		}
 	}

@@ -52,19 +52,19 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	toBlock := fs.Uint64("to-block", 0, "last block to load over --rpc (0: the confirmed head)")
 	rpcUser := fs.String("rpc-user", "", "Bitcoin RPC user")
 	rpcPass := fs.String("rpc-password", os.Getenv("BULWARK_RPC_PASSWORD"), "Bitcoin RPC password (default $BULWARK_RPC_PASSWORD)")
-	confirmations := fs.Int("confirmations", -1, "with --rpc: blocks below the node's head left unread because a reorganisation may still replace them (default: none for a one-off load; with --rpc-state, whose saved place must not be reorganised away, 12 on Ethereum and 6 on Bitcoin)")
+	confirmations := fs.Int("confirmations", -1, "with --rpc: blocks below the node's head left unread because a reorganisation may still replace them; -1, the default, is none for a one-off load and, with --rpc-state, whose saved place must not be reorganised away, 12 on Ethereum and on Bitcoin the 5 that 6 confirmations leave")
 	rpcState := fs.String("rpc-state", "", "with --rpc and --save-snapshot: a file recording the last block loaded; a later run loads only the blocks after it and adds them to the snapshot (use the same --internal each time)")
 	internal := fs.Bool("internal", false, "with --rpc --chain eth: also load the ether contracts move inside transactions (mixer payouts, bridge releases), with debug_traceBlockByNumber; the node must serve its debug API")
 	modelName := fs.String("model", "haircut", "taint model: poison, haircut or fifo")
 	shortfall := fs.String("shortfall", "proportional", "haircut and fifo, a payment beyond what the graph shows an address holding: proportional (the missing funds are tainted in the share of all it received; for partial graphs) or clean (taint exactly conserved)")
-	hops := fs.Int("hops", 10, "stop this many transfers from the theft (0: no limit)")
+	hops := fs.Int("hops", 10, "stop this many transfers from the theft: 1 to 250, or 0 for no limit")
 	minValue := fs.Float64("min", 0, "drop taint under this value, in the display unit (see --unit)")
-	threshold := fs.Float64("threshold", -1, "list (and make indicators of) addresses with at least this taint, in the display unit (default: --min)")
+	threshold := fs.Float64("threshold", -1, "list (and make indicators of) addresses with at least this taint, in the display unit; -1, the default, takes --min")
 	startFlag := fs.String("start", "", "time of the theft (RFC 3339 or Unix seconds; default: the first transfer of a seed)")
 	endFlag := fs.String("end", "", "ignore transfers after this time")
-	assetFlag := fs.String("asset", "auto", "asset to follow: auto (the one the seeds send; all when the graph has USD values), native, all, or a token contract")
+	assetFlag := fs.String("asset", "auto", "asset to follow: auto (all when the graph has USD values; else the one asset the seeds send, or the native coin when they send several), native, all (needs USD values), or a token contract")
 	unitFlag := fs.String("unit", "", "display unit NAME[:DECIMALS], e.g. ETH:18, BTC:8 (default: USD when the graph has USD values, else from the seed's chain)")
-	db := fs.String("db", "", "store whose labelled wallets (exchanges, mixers, bridges) are terminals; default none")
+	db := fs.String("db", "", "store whose labelled wallets (exchanges, mixers, bridges) are terminals: a SQLite file or a postgres:// URL (default "+defaultDB+" when it exists)")
 	limit := fs.Int("limit", 1000, "most addresses listed in the report")
 	asJSON := fs.Bool("json", false, "print the JSON report instead of the summary")
 	dotOut := fs.String("dot", "", "write a Graphviz DOT graph of the paths here")
@@ -112,6 +112,17 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	end, err := parseWhen(*endFlag)
 	if err != nil {
 		return fmt.Errorf("%w: --end: %v", errUsage, err)
+	}
+
+	if *hops < 0 || *hops > taint.MaxHopsLimit {
+		return fmt.Errorf("%w: --hops %d: 1 to %d, or 0 for no limit", errUsage, *hops, taint.MaxHopsLimit)
+	}
+	if *db == "" {
+		// The store the other commands use, when there is one: its
+		// exchanges, mixers and bridges are the exits. Not created.
+		if _, err := os.Stat(defaultDB); err == nil {
+			*db = defaultDB
+		}
 	}
 
 	t0 := time.Now()
@@ -223,10 +234,11 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileWith(*stixOut, func(w io.Writer) error { return writeBundle(w, objs) }); err != nil {
+		var written int
+		if err := writeFileWith(*stixOut, func(w io.Writer) (err error) { written, err = writeBundle(w, objs); return err }); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "trace: %d STIX objects written to %s (import with: bulwark import %s)\n", len(objs), *stixOut, *stixOut)
+		fmt.Fprintf(e.stderr, "trace: %d STIX objects written to %s (import with: bulwark import %s)\n", written, *stixOut, *stixOut)
 	}
 	if *asJSON {
 		return rep.WriteJSON(e.stdout)
@@ -697,7 +709,7 @@ func writeJSONFile(path string, v any) error {
 
 // writeBundle writes objects as one bundle, with the TLP marking
 // definitions they use so the file stands on its own.
-func writeBundle(w io.Writer, objs []*stix.Object) error {
+func writeBundle(w io.Writer, objs []*stix.Object) (int, error) {
 	bw := stix.NewBundleWriter(w)
 	used := map[stix.TLP]bool{}
 	for _, o := range objs {
@@ -708,12 +720,13 @@ func writeBundle(w io.Writer, objs []*stix.Object) error {
 		}
 	}
 	if err := writeMarkingDefs(bw, used); err != nil {
-		return err
+		return 0, err
 	}
 	for _, o := range objs {
 		if err := bw.Write(o.Raw); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return bw.Close()
+	// The objects and the TLP marking definitions they use.
+	return len(objs) + len(used), bw.Close()
 }

@@ -129,6 +129,8 @@ func TestTraceUsage(t *testing.T) {
 		{"trace", "--from", "0x00=-5", "--graph", gt},
 		{"trace", "--from", "0x00", "--rpc", "http://127.0.0.1:1", "--rpc-state", "s.json"},
 		{"trace", "--from", "0x00", "--graph", "x", "--rpc-state", "s.json", "--save-snapshot", "g.snap"},
+		{"trace", "--from", "0x00", "--graph", gt, "--hops", "300"},
+		{"trace", "--from", "0x00", "--graph", gt, "--hops", "-2"},
 	} {
 		if _, _, err := bulwark(t, args...); !errors.Is(err, errUsage) {
 			t.Errorf("%v: %v", args, err)
