@@ -148,11 +148,13 @@ func reportIndex(b *testing.B, ix *Index) {
 func BenchmarkIndexLookup(b *testing.B) {
 	ix := synthIndex(b)
 	pol := Operator(stix.TLPNone)
+	// mixed is what an exchange's traffic looks like: one address in 20
+	// listed (as bench/screen.sh sends), on the server's path.
 	for _, mode := range []struct {
 		name  string
 		salt  uint64
 		reuse bool
-	}{{"hit", 0, false}, {"hit-reused", 0, true}, {"miss", 1, false}} {
+	}{{"hit", 0, false}, {"hit-reused", 0, true}, {"miss", 1, false}, {"mixed", 2, true}} {
 		b.Run(mode.name, func(b *testing.B) {
 			addrs := benchAddrs(mode.salt)
 			reportIndex(b, ix)
@@ -177,6 +179,17 @@ func BenchmarkIndexLookup(b *testing.B) {
 				if mode.salt == 0 && (res[0].Risk == None || res[0].Reasons[0].Source == "") {
 					b.Fatalf("a listed address was not found with its source: %+v", res[0])
 				}
+				if mode.salt == 2 && n >= 20 {
+					listed := 0
+					for _, r := range res[:n] {
+						if r.Risk != None {
+							listed++
+						}
+					}
+					if listed < n/20-2 || listed > n/20+2 { // the 64 Ki addresses wrap mid-pattern
+						b.Fatalf("%d of %d listed, want one in 20", listed, n)
+					}
+				}
 			}
 			reportRates(b, cpu0, "lookups")
 		})
@@ -193,11 +206,16 @@ func reportRates(b *testing.B, cpu0 time.Duration, what string) {
 }
 
 // benchAddrs draws 64 Ki canonical addresses from the generated index
-// (salt 0) or from outside it (salt 1).
+// (salt 0), from outside it (salt 1), or one in 20 from it and the rest
+// from outside (salt 2).
 func benchAddrs(salt uint64) []string {
 	addrs := make([]string, 1<<16)
 	for i := range addrs {
-		addrs[i] = synthAddr(splitmix64(uint64(i))%uint64(synthN), salt)
+		s := salt
+		if salt == 2 {
+			s = min(uint64(i%20), 1)
+		}
+		addrs[i] = synthAddr(splitmix64(uint64(i))%uint64(synthN), s)
 	}
 	return addrs
 }
