@@ -294,6 +294,11 @@ func (t *tracer) poisonAmount(v graph.NodeID) float64 {
 		if !t.tainted(u) || t.hops[u] == stopped || (!t.source[u] && t.via[u] >= e) {
 			continue
 		}
+		// An address at the hop limit passes nothing on (with a limit,
+		// hops are the fewest the address was reached by).
+		if t.opt.MaxHops != Unlimited && t.hops[u] >= t.maxHops {
+			continue
+		}
 		if x := t.g.Value(e); x >= t.opt.MinValue {
 			sum += x
 		}
@@ -317,8 +322,9 @@ func (t *tracer) sent() {
 
 // balanceBefore replays a node's ledger up to edge i and returns what it
 // held, taking any payment the graph cannot cover as paid from funds
-// received before the graph begins. sc is the caller's scratch space.
-func (t *tracer) balanceBefore(v graph.NodeID, i uint32, sc *[]float64) float64 {
+// received before the graph begins, and all it had received (for the
+// proportional shortfall rule). sc is the caller's scratch space.
+func (t *tracer) balanceBefore(v graph.NodeID, i uint32, sc *[]float64) (bal, recv float64) {
 	in, out := t.g.In(v), t.g.Out(v)
 	// The amounts are read first, in one pass that does nothing else, so
 	// that their misses (a busy address's transfers lie all over the
@@ -359,14 +365,16 @@ func (t *tracer) balanceBefore(v graph.NodeID, i uint32, sc *[]float64) float64 
 	for c, e := range out {
 		for a < len(in) && in[a] <= e {
 			b += vin[a]
+			recv += vin[a]
 			a++
 		}
 		b = max(0, b-vout[c])
 	}
 	for _, x := range vin[a:] {
 		b += x
+		recv += x
 	}
-	return b
+	return b, recv
 }
 
 // grow returns s with length n, reallocated only when too small.
@@ -393,9 +401,9 @@ type acct struct {
 // settle adds the replayed balance once it is needed.
 func (a *acct) settle(r *replayer) {
 	if a.replay != 0 {
-		b := r.balance(a.replay)
+		b, recv := r.balance(a.replay)
 		a.bal += b
-		a.recv += b
+		a.recv += recv
 		a.replay = 0
 	}
 }
@@ -449,6 +457,18 @@ func (t *tracer) haircut(start, end uint32) {
 		hu, hv := hops[u], hops[v]
 		if i == seeds[k] {
 			k++
+			full := t.g.ValueAt(usd, lo, hi, i)
+			if hu != untainted && hu != stopped && !(hu == 0 && t.source[u]) {
+				// A sender taint had reached pays the seed transfer out
+				// of what it holds, as any payment; its tainted share
+				// leaves inside the seed's amount.
+				a := st.of(u)
+				a.settle(rp)
+				if b := max(a.bal, full); b > 0 {
+					a.held = max(0, a.held-min(full, full*a.held/b))
+					a.bal = b - full
+				}
+			}
 			v, x := t.seedArrive(i)
 			if hops[v] != stopped {
 				a := st.of(v)
@@ -457,7 +477,6 @@ func (t *tracer) haircut(start, end uint32) {
 				}
 				// x is all of the transfer but for the last of a seed
 				// with an amount (Seed.Amount).
-				full := t.g.ValueAt(usd, lo, hi, i)
 				a.bal += full
 				a.recv += full
 				a.held += x
@@ -549,12 +568,12 @@ func (l *lots) settle(r *replayer) {
 	if l.replay == 0 {
 		return
 	}
-	b := r.balance(l.replay)
+	b, recv := r.balance(l.replay)
 	l.replay = 0
+	l.in += recv
 	if b <= 0 {
 		return
 	}
-	l.in += b
 	if len(l.q) > 0 && !l.q[0].tainted {
 		l.q[0].amt += b
 		return
@@ -642,6 +661,14 @@ func (t *tracer) fifo(start, end uint32) {
 		hu, hv := hops[u], hops[v]
 		if i == seeds[k] {
 			k++
+			if hu != untainted && hu != stopped && !(hu == 0 && t.source[u]) {
+				// A sender taint had reached pays the seed transfer out
+				// of its queue, as any payment; what it draws leaves
+				// inside the seed's amount.
+				q := t.queueOf(u, i)
+				q.settle(t.replay)
+				buf, _ = q.draw(t.g.ValueAt(usd, lo, hi, i), buf[:0], false)
+			}
 			_, x := t.seedArrive(i)
 			if hops[v] != stopped {
 				q := t.queueOf(v, i)

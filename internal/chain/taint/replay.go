@@ -24,6 +24,7 @@ type replayJob struct {
 	i     uint32
 	state atomic.Int32 // replayQueued, replayRunning, replayDone
 	bal   float64      // set before state becomes replayDone
+	recv  float64      // likewise: all it had received (balanceBefore)
 }
 
 const (
@@ -101,20 +102,20 @@ func (r *replayer) job(h int32) *replayJob {
 // scratch space.
 func (r *replayer) run(j *replayJob, sc *[]float64) {
 	if j.state.CompareAndSwap(replayQueued, replayRunning) {
-		j.bal = r.t.balanceBefore(j.v, j.i, sc)
+		j.bal, j.recv = r.t.balanceBefore(j.v, j.i, sc)
 		j.state.Store(replayDone)
 	}
 }
 
-// balance returns the replayed balance of handle h, replaying it here if
-// the goroutine has not started on it.
-func (r *replayer) balance(h int32) float64 {
+// balance returns the replayed balance of handle h and all it had
+// received, replaying it here if the goroutine has not started on it.
+func (r *replayer) balance(h int32) (bal, recv float64) {
 	j := r.job(h)
 	r.run(j, &r.scratch)
 	for j.state.Load() != replayDone {
 		runtime.Gosched()
 	}
-	return j.bal
+	return j.bal, j.recv
 }
 
 // stop ends the goroutine; jobs nobody asked for are dropped, not run.

@@ -209,8 +209,9 @@ func BuildReport(r *Result, seeds []Seed, opt ReportOptions) *Report {
 	}
 	for e := range r.t.seedEdge {
 		// Funds one seed pays another are counted when they leave the
-		// seeds.
-		if !r.t.seedAddr[g.To(e)] {
+		// seeds, and a seed transaction an address seed sent is in what
+		// that seed sent.
+		if !r.t.seedAddr[g.To(e)] && !r.t.source[g.From(e)] {
 			rep.Totals.Stolen += u.Show(r.t.seedValue(e))
 		}
 	}

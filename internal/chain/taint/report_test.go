@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,97 @@ func TestStolenCountsOnce(t *testing.T) {
 	// The transaction's inputs are not tainted by it.
 	if got := amounts(mustTrace(t, utxo, []Seed{{Tx: "T"}}, Options{Model: Haircut}), "a", "c", "p", "q", "x"); !near(got, map[string]float64{"p": 3000, "q": 6900, "x": 3000}) {
 		t.Errorf("utxo transaction seed: %v", got)
+	}
+}
+
+// Cases an independent oracle of the documented models disagreed on,
+// each with its amounts worked out by hand from the definitions.
+func TestOracleCases(t *testing.T) {
+	type want struct {
+		amounts  map[string]float64
+		stolen   float64
+		inferred float64
+	}
+	for _, c := range []struct {
+		name   string
+		rows   []tr
+		seeds  []Seed
+		models []Model
+		opt    Options
+		addrs  []string
+		want   want
+	}{{
+		// A seed transfer into an address unlimited poison's stream pass
+		// had reached: A was listed twice and B lost its 20.
+		name: "seed into a reached address", rows: []tr{{1, "S", "A", 10, "0x1"}, {2, "A", "B", 20, "0x2"}, {3, "C", "A", 30, "0xX"}},
+		seeds: []Seed{{Address: "S"}, {Tx: "0xX"}}, models: []Model{Poison}, opt: Options{MaxHops: Unlimited},
+		addrs: []string{"S", "A", "B", "C"}, want: want{amounts: map[string]float64{"S": 10, "A": 40, "B": 20}, stolen: 40},
+	}, {
+		// A pays all it holds (S's 100) in the seed transaction, then
+		// holds only C's clean 100, which it pays D.
+		name: "a tainted sender pays a seed transfer", rows: []tr{{1, "S", "A", 100, "0x1"}, {2, "A", "B", 100, "0xX"}, {3, "C", "A", 100, "0x3"}, {4, "A", "D", 100, "0x4"}},
+		seeds: []Seed{{Address: "S"}, {Tx: "0xX"}}, models: []Model{Haircut, FIFO}, opt: Options{MaxHops: Unlimited, Shortfall: Clean},
+		addrs: []string{"A", "B", "D"}, want: want{amounts: map[string]float64{"A": 100, "B": 100}, stolen: 200},
+	}, {
+		name: "a seed transaction after the end", rows: []tr{{6, "S", "B", 50, "0x1"}, {8, "V", "B", 30, "0xX"}},
+		seeds: []Seed{{Address: "S"}, {Tx: "0xX"}}, models: []Model{Poison, Haircut}, opt: Options{End: 6, Shortfall: Clean},
+		addrs: []string{"B"}, want: want{amounts: map[string]float64{"B": 50}, stolen: 50},
+	}, {
+		name: "a seed transaction an address seed sent", rows: []tr{{7, "S", "A", 33, "0xX"}},
+		seeds: []Seed{{Address: "S"}, {Tx: "0xX"}}, models: []Model{Poison, Haircut, FIFO}, opt: Options{MaxHops: Unlimited, Shortfall: Clean},
+		addrs: []string{"A"}, want: want{amounts: map[string]float64{"A": 33}, stolen: 33},
+	}, {
+		// B is at the limit (1 hop) and passes nothing: A has S's 72 only.
+		name: "poison from an address at the hop limit", rows: []tr{{4, "S", "A", 72, "0x1"}, {6, "S", "B", 49, "0x2"}, {8, "B", "A", 43, "0x3"}},
+		seeds: []Seed{{Address: "S"}}, models: []Model{Poison}, opt: Options{MaxHops: 1},
+		addrs: []string{"A", "B"}, want: want{amounts: map[string]float64{"A": 72, "B": 49}, stolen: 121},
+	}, {
+		// A received 72 clean and 9 stolen, and paid 79 before the theft:
+		// it holds 9 when it pays B 55. The 46 the graph does not show are
+		// tainted in the share of all A received, 9/81: B gets
+		// 9 + 46·9/81 = 14.11, of which 5.11 inferred.
+		name: "proportional shortfall", rows: []tr{{1, "C", "A", 72, "0x1"}, {2, "A", "X", 79, "0x2"}, {3, "S", "A", 9, "0x3"}, {4, "A", "B", 55, "0x4"}},
+		seeds: []Seed{{Address: "S"}}, models: []Model{Haircut, FIFO}, opt: Options{},
+		addrs: []string{"A", "B"}, want: want{amounts: map[string]float64{"A": 9, "B": 9 + 46.0*9/81}, stolen: 9, inferred: 46.0 * 9 / 81},
+	}} {
+		g := build(t, c.rows)
+		for _, m := range c.models {
+			opt := c.opt
+			opt.Model = m
+			r := mustTrace(t, g, c.seeds, opt)
+			rep := BuildReport(r, c.seeds, ReportOptions{Unit: Unit{Name: "u"}})
+			if got := amounts(r, c.addrs...); !near(got, c.want.amounts) {
+				t.Errorf("%s, %s: amounts %v, want %v", c.name, m, got, c.want.amounts)
+			}
+			if math.Abs(rep.Totals.Stolen-c.want.stolen) > 1e-9 || math.Abs(rep.Totals.Inferred-c.want.inferred) > 1e-9 {
+				t.Errorf("%s, %s: stolen %v inferred %v, want %v and %v", c.name, m, rep.Totals.Stolen, rep.Totals.Inferred, c.want.stolen, c.want.inferred)
+			}
+			if rep.Totals.Tainted != r.Len() || len(rep.Addresses)+len(rep.Exits) > r.Len() {
+				t.Errorf("%s, %s: %d tainted in the report, %d in the result", c.name, m, rep.Totals.Tainted, r.Len())
+			}
+		}
+	}
+	// A seed transaction before the start time contradicts the start.
+	g := build(t, []tr{{3, "V", "B", 50, "0xX"}, {3, "S", "A", 88, "0x2"}, {5, "S", "E", 7, "0x3"}})
+	if _, err := Trace(g, []Seed{{Address: "S"}, {Tx: "0xX"}}, Options{Start: 4}); err == nil {
+		t.Error("a seed transaction before the start time accepted")
+	}
+	// Only the seed transaction's transfers of the asset followed count.
+	b := graph.NewBuilder()
+	for _, x := range []graph.Transfer{
+		{Tx: "0xX", Time: 7, From: "A", To: "B", Amount: graph.AmountFromUint64(6)},
+		{Tx: "0xX", Time: 7, From: "C", To: "B", Asset: "0xtok", Amount: graph.AmountFromUint64(60)},
+	} {
+		if err := b.Add(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ga := b.Build()
+	for _, m := range []Model{Poison, FIFO} {
+		seeds := []Seed{{Tx: "0xX"}}
+		r := mustTrace(t, ga, seeds, Options{Model: m, OneAsset: true, Asset: "0xtok", Shortfall: Clean})
+		if got, st := amounts(r, "B"), BuildReport(r, seeds, ReportOptions{Unit: Unit{Name: "u"}}).Totals.Stolen; !near(got, map[string]float64{"B": 60}) || st != 60 {
+			t.Errorf("asset filter, %s: amounts %v, stolen %v; want B 60, stolen 60", m, got, st)
+		}
 	}
 }

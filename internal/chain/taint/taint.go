@@ -108,7 +108,11 @@ func (l Label) Terminal() bool {
 // Seed is where the stolen funds start.
 type Seed struct {
 	Address string // a source address: all it sends is stolen
-	Tx      string // or a transaction: all its transfers are stolen
+	// Or a transaction: its transfers in the window and the asset followed
+	// are stolen (a UTXO transaction's outputs, not the inputs funding
+	// them). It must not come before Options.Start. A sender taint had
+	// reached pays it out of what it holds, as any payment.
+	Tx string
 	// Amount, when positive, is how much of an address seed's funds were
 	// stolen (in the graph's unit, as Options.MinValue): its payments from
 	// the start are stolen until they add up to Amount, the last one in
@@ -342,16 +346,16 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 			if !ok {
 				return nil, fmt.Errorf("seed transaction %s is not in the graph", s.Tx)
 			}
-			es := g.TxEdges(tx)
-			if g.HasTxNodes() {
-				// A UTXO transaction: what it paid out is stolen, not
-				// also the inputs that funded it.
-				es = slices.DeleteFunc(slices.Clone(es), func(e uint32) bool { return !g.IsTxNode(g.From(e)) })
+			// A UTXO transaction's stolen funds are what it paid out, not
+			// also the inputs that funded it; and only its transfers in
+			// the window and the asset followed count.
+			es := slices.DeleteFunc(slices.Clone(g.TxEdges(tx)), func(e uint32) bool {
+				return (g.HasTxNodes() && !g.IsTxNode(g.From(e))) || e >= end || t.other(e)
+			})
+			if len(es) > 0 && es[0] < start {
+				return nil, fmt.Errorf("seed transaction %s is before the start time: start the trace at or before it", s.Tx)
 			}
 			seedEdges = append(seedEdges, es...)
-			if len(es) > 0 && es[0] < start {
-				start = es[0]
-			}
 		default:
 			return nil, errors.New("a seed needs an address or a transaction")
 		}
@@ -504,6 +508,12 @@ func (t *tracer) mark(v graph.NodeID, h uint8, e uint32, ts int64, seed bool) {
 	}
 	switch cur := t.hops[v]; {
 	case cur == untainted:
+		if t.seen[v>>6]&(1<<(v&63)) != 0 {
+			// Reached already by unlimited poison's stream pass
+			// (reachRange), which keeps no hop bytes: taint came earlier
+			// by the path it recorded.
+			return
+		}
 		t.order = append(t.order, v)
 		t.via[v] = e
 		w, bit := v>>6, uint64(1)<<(v&63)
