@@ -142,6 +142,11 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "trace: %v loaded in %.1fs\n", g, time.Since(t0).Seconds())
 	labels := taint.GraphLabels(g)
 	if *saveSnap != "" {
+		if rpc.inc != nil {
+			if err := rpc.inc.prepare(g.NumEdges()); err != nil {
+				return err
+			}
+		}
 		if err := g.SaveSnapshot(*saveSnap); err != nil {
 			return err
 		}
@@ -293,6 +298,7 @@ type rpcSource struct {
 // blocks it may hold already.
 type increment struct {
 	state, work, meta string // the state file, the loader's copy, the transfer count
+	pending           string // the journal of a commit under way: the count the new snapshot holds
 	base              string // the snapshot to extend; "" on the first run
 	transfers         int    // what base held when the state was moved
 }
@@ -301,8 +307,17 @@ type incrementMeta struct {
 	Transfers int `json:"transfers"`
 }
 
+// A run commits in steps, each of which a crash may interrupt: it writes
+// the journal (the new snapshot's transfer count), replaces the snapshot
+// (atomically), moves the loader's copy over the state, records the count
+// and removes the journal. The next run finds the journal, opens the
+// snapshot and finishes the commit if the new snapshot is in place, or
+// forgets it if the old one still is.
 func openIncrement(state, snapshot string) (*increment, error) {
-	inc := &increment{state: state, work: state + ".partial", meta: state + ".snapshot"}
+	inc := &increment{state: state, work: state + ".partial", meta: state + ".snapshot", pending: state + ".pending"}
+	if err := inc.recover(snapshot); err != nil {
+		return nil, err
+	}
 	old, err := os.ReadFile(state)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -315,8 +330,8 @@ func openIncrement(state, snapshot string) (*increment, error) {
 	if _, err := os.Stat(snapshot); err != nil {
 		return nil, fmt.Errorf("--rpc-state %s records blocks already loaded, but the snapshot holding them cannot be read (%w); remove the state file to load again from --from-block", state, err)
 	}
-	var m incrementMeta
-	if b, err := os.ReadFile(inc.meta); err != nil || json.Unmarshal(b, &m) != nil {
+	m, err := readMeta(inc.meta)
+	if err != nil {
 		return nil, fmt.Errorf("--rpc-state: %s, which says what the snapshot holds, is missing or damaged; remove %s to load again from --from-block", inc.meta, state)
 	}
 	if err := os.WriteFile(inc.work, old, 0o600); err != nil {
@@ -324,6 +339,56 @@ func openIncrement(state, snapshot string) (*increment, error) {
 	}
 	inc.base, inc.transfers = snapshot, m.Transfers
 	return inc, nil
+}
+
+func readMeta(path string) (incrementMeta, error) {
+	var m incrementMeta
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	return m, err
+}
+
+func writeMeta(path string, transfers int) error {
+	b, _ := json.Marshal(incrementMeta{Transfers: transfers})
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// recover finishes or forgets a commit an earlier run left under way.
+func (inc *increment) recover(snapshot string) error {
+	p, err := readMeta(inc.pending)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--rpc-state: %s, the journal of an interrupted run, is damaged; remove %s and it to load again from --from-block", inc.pending, inc.state)
+	}
+	n := -1
+	if g, err := graph.OpenSnapshot(snapshot); err == nil {
+		n = g.NumEdges()
+		g.Close()
+	}
+	if n != p.Transfers {
+		// The new snapshot never replaced the old one: nothing of that
+		// run is kept.
+		os.Remove(inc.work)
+		return os.Remove(inc.pending)
+	}
+	// The new snapshot is in place: its state too, and its count.
+	if _, err := os.Stat(inc.work); err == nil {
+		if err := os.Rename(inc.work, inc.state); err != nil {
+			return fmt.Errorf("--rpc-state: finishing an interrupted run: %w", err)
+		}
+	}
+	if err := writeMeta(inc.meta, p.Transfers); err != nil {
+		return fmt.Errorf("--rpc-state: finishing an interrupted run: %w", err)
+	}
+	return os.Remove(inc.pending)
 }
 
 // check refuses a base snapshot that is not the one the state describes.
@@ -335,8 +400,21 @@ func (inc *increment) check(base *graph.Graph) error {
 	return nil
 }
 
+// prepare writes the journal before the snapshot of transfers transfers
+// replaces the old one.
+func (inc *increment) prepare(transfers int) error {
+	if _, err := os.Stat(inc.work); errors.Is(err, os.ErrNotExist) {
+		return nil // nothing loaded, nothing to commit
+	}
+	if err := writeMeta(inc.pending, transfers); err != nil {
+		return fmt.Errorf("--rpc-state: %w", err)
+	}
+	return nil
+}
+
 // commit makes the loader's progress the state once the snapshot, of
-// transfers transfers, is saved; then records that count.
+// transfers transfers, is saved; then records that count and closes the
+// journal.
 func (inc *increment) commit(transfers int) error {
 	if _, err := os.Stat(inc.work); errors.Is(err, os.ErrNotExist) {
 		return nil // nothing loaded, nothing to record
@@ -344,12 +422,10 @@ func (inc *increment) commit(transfers int) error {
 	if err := os.Rename(inc.work, inc.state); err != nil {
 		return fmt.Errorf("--rpc-state: %w", err)
 	}
-	b, _ := json.Marshal(incrementMeta{Transfers: transfers})
-	tmp := inc.meta + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if err := writeMeta(inc.meta, transfers); err != nil {
 		return fmt.Errorf("--rpc-state: %w", err)
 	}
-	if err := os.Rename(tmp, inc.meta); err != nil {
+	if err := os.Remove(inc.pending); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("--rpc-state: %w", err)
 	}
 	return nil
@@ -409,7 +485,11 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 			if err != nil {
 				return nil, fmt.Errorf("rpc %s: %w", rpc.url, err)
 			}
-			fmt.Fprintf(e.stderr, "trace: blocks %d-%d: %d native, %d internal and %d token transfers\n", st.From, st.To, st.Native, st.Internal, st.Token)
+			if st.Blocks == 0 {
+				fmt.Fprintf(e.stderr, "trace: no block to read (the node's head, less --confirmations, is loaded already)\n")
+			} else {
+				fmt.Fprintf(e.stderr, "trace: blocks %d-%d: %d native, %d internal and %d token transfers\n", st.From, st.To, st.Native, st.Internal, st.Token)
+			}
 		case "btc", "bitcoin":
 			if rpc.internal {
 				return nil, fmt.Errorf("%w: --internal is for --chain eth (UTXO transactions have no internal transfers)", errUsage)

@@ -233,3 +233,81 @@ func TestIncrementState(t *testing.T) {
 		t.Error("a state without its snapshot accepted")
 	}
 }
+
+// A run killed at any step of its commit leaves files the next run takes
+// up: the new snapshot with its state when the snapshot was replaced, the
+// old ones when it was not.
+func TestIncrementCrashRecovery(t *testing.T) {
+	snapOf := func(t *testing.T, path string, n int) {
+		t.Helper()
+		b := graph.NewBuilder()
+		for i := range n {
+			if err := b.Add(graph.Transfer{Tx: fmt.Sprintf("0x%064x", i+1), Time: int64(i + 1), From: "a", To: "b", Amount: graph.AmountFromUint64(1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Build().SaveSnapshot(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		stop      int // steps of the second run's commit done: 1 journal, 2 snapshot, 3 state moved, 4 count
+		wantState string
+		wantN     int
+	}{
+		{"after the journal", 1, `{"next":7}`, 3},
+		{"after the snapshot", 2, `{"next":9}`, 5},
+		{"after moving the state", 3, `{"next":9}`, 5},
+		{"after the count", 4, `{"next":9}`, 5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			state, snap := filepath.Join(dir, "s.json"), filepath.Join(dir, "g.snap")
+			// A first run that completed: 3 transfers, next block 7.
+			inc, err := openIncrement(state, snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snapOf(t, snap, 3)
+			os.WriteFile(inc.work, []byte(`{"next":7}`), 0o600)
+			if err := inc.prepare(3); err != nil {
+				t.Fatal(err)
+			}
+			if err := inc.commit(3); err != nil {
+				t.Fatal(err)
+			}
+			// A second run loads up to block 9 (5 transfers) and dies.
+			inc, err = openIncrement(state, snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(inc.work, []byte(`{"next":9}`), 0o600)
+			steps := []func(){
+				func() { inc.prepare(5) },
+				func() { snapOf(t, snap, 5) },
+				func() { os.Rename(inc.work, inc.state) },
+				func() { writeMeta(inc.meta, 5) },
+			}
+			for _, step := range steps[:c.stop] {
+				step()
+			}
+			// The next run.
+			inc, err = openIncrement(state, snap)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			g, err := graph.OpenSnapshot(snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			if err := inc.check(g); err != nil || inc.transfers != c.wantN || readFile(t, state) != c.wantState || readFile(t, inc.work) != c.wantState {
+				t.Errorf("check %v, %d transfers, state %q, copy %q; want %d and %q", err, inc.transfers, readFile(t, state), readFile(t, inc.work), c.wantN, c.wantState)
+			}
+			if _, err := os.Stat(inc.pending); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the journal outlived recovery: %v", err)
+			}
+		})
+	}
+}
