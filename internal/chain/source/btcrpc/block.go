@@ -85,6 +85,29 @@ func decodeBlock(data []byte) (b *rawBlock, idb *idBlock, err error) {
 }
 
 // txHash is a transaction id in the byte order it is displayed in.
+// checkBlock refuses a block missing what every block has: a time, a
+// transaction (the coinbase) and, in each transaction, inputs and
+// outputs. A node or proxy that leaves them out would otherwise have its
+// transfers lost without a word.
+func checkBlock(b *rawBlock) error {
+	if b.Time <= 0 {
+		return errors.New("time: missing")
+	}
+	if len(b.Tx) == 0 {
+		return errors.New("tx: no transactions (every block has its coinbase)")
+	}
+	for i := range b.Tx {
+		tx := &b.Tx[i]
+		switch {
+		case len(tx.Vin) == 0:
+			return fmt.Errorf("tx %d (%.64s): vin: no inputs", i, tx.Txid)
+		case len(tx.Vout) == 0:
+			return fmt.Errorf("tx %d (%.64s): vout: no outputs", i, tx.Txid)
+		}
+	}
+	return nil
+}
+
 type txHash [32]byte
 
 // parseTxid reads a 64-digit hex transaction id.

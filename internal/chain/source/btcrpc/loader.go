@@ -72,8 +72,11 @@ type Config struct {
 	// one level lower, down to 1 (ids only, then getrawtransaction per
 	// transaction).
 	Verbosity int
-	// MaxResponseBytes bounds one answer. Default 512 MiB: a 4 MB block
-	// with prevouts runs to tens of megabytes of JSON.
+	// MaxResponseBytes bounds one answer. Default 128 MiB: a 4 MB block
+	// with prevouts runs to tens of megabytes of JSON. Several blocks are
+	// fetched at once and each answer is held about three times while it
+	// is decoded, so the loader's peak memory is about
+	// 3 × (Concurrency + 1) × MaxResponseBytes (2 GB at the defaults).
 	MaxResponseBytes int64
 	// Retries of a request that failed on transport, HTTP 5xx or 429, or
 	// while the node warms up. Default 5; negative for none.
@@ -111,7 +114,7 @@ func (c *Config) setDefaults() {
 		c.Verbosity = 3
 	}
 	if c.MaxResponseBytes <= 0 {
-		c.MaxResponseBytes = 512 << 20
+		c.MaxResponseBytes = 128 << 20
 	}
 	switch {
 	case c.Retries == 0:
@@ -429,6 +432,10 @@ func (l *Loader) fetch(ctx context.Context, h uint64) fetched {
 		f.err = fmt.Errorf("btcrpc: block %d: %w", h, err)
 		return f
 	}
+	if _, err := parseTxid(f.hash); err != nil {
+		f.err = fmt.Errorf("btcrpc: block %d: getblockhash: %w: %w", h, ErrBadResponse, err)
+		return f
+	}
 	for {
 		v := l.verbosity.Load()
 		var raw json.RawMessage
@@ -457,6 +464,10 @@ func (l *Loader) fetch(ctx context.Context, h uint64) fetched {
 				f.err = fmt.Errorf("btcrpc: block %d (%s): %w", h, f.hash, err)
 				return f
 			}
+		}
+		if err := checkBlock(b); err != nil {
+			f.err = fmt.Errorf("btcrpc: block %d (%s): getblock: %w: %w", h, f.hash, ErrBadResponse, err)
+			return f
 		}
 		f.block = b
 		return f

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -424,6 +425,42 @@ func TestLoaderErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkTransfers(t, s2.got, wantTransfers(t, n, 3, 5, false))
+	})
+	// Answers missing what every block has are refused, naming the block
+	// and the field, instead of losing its transfers.
+	for _, c := range []struct{ name, body, want string }{
+		{"no transactions", `{"hash":"%s","height":3,"time":1700000000,"previousblockhash":"%s","tx":[]}`, "no transactions"},
+		{"no time", `{"hash":"%s","height":3,"previousblockhash":"%s","tx":[{"txid":"` + strings.Repeat("ab", 32) + `","vin":[{"coinbase":"00"}],"vout":[{"value":1,"n":0,"scriptPubKey":{"hex":"51"}}]}]}`, "time: missing"},
+		{"no inputs", `{"hash":"%s","height":3,"time":1700000000,"previousblockhash":"%s","tx":[{"txid":"` + strings.Repeat("ab", 32) + `","vout":[{"value":1,"n":0,"scriptPubKey":{"hex":"51"}}]}]}`, "vin: no inputs"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := newFakeNode(t, "main", "core")
+			testChain(n)
+			n.fail = func(method string, params []json.RawMessage) (int, string, http.Header, bool) {
+				if method == "getblock" && strings.Contains(string(params[0]), n.blocks[3].hash) {
+					return 200, `{"id":$ID,"error":null,"result":` + fmt.Sprintf(c.body, n.blocks[3].hash, n.blocks[3].prev) + `}`, nil, true
+				}
+				return 0, "", nil, false
+			}
+			_, _, err := run(t, fastConfig(n))
+			if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "block 3") || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	t.Run("block hash null", func(t *testing.T) {
+		n := newFakeNode(t, "main", "core")
+		testChain(n)
+		n.fail = func(method string, params []json.RawMessage) (int, string, http.Header, bool) {
+			if method == "getblockhash" && string(params[0]) == "2" {
+				return 200, `{"id":$ID,"error":null,"result":null}`, nil, true
+			}
+			return 0, "", nil, false
+		}
+		_, _, err := run(t, fastConfig(n))
+		if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "block 2") || !strings.Contains(err.Error(), "getblockhash") {
+			t.Fatalf("err = %v", err)
+		}
 	})
 	t.Run("retries exhausted", func(t *testing.T) {
 		n := newFakeNode(t, "main", "core")

@@ -25,6 +25,8 @@ var (
 	// ErrReorg: the chain the loader had committed to is no longer the
 	// node's best chain, so loaded transfers may belong to orphaned blocks.
 	ErrReorg = errors.New("chain reorganised below the loaded height")
+	// ErrBadResponse: an answer lacks what every block or hash has.
+	ErrBadResponse = errors.New("malformed node response")
 )
 
 // RPCError is an error the node answered with, such as

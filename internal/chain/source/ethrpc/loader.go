@@ -140,6 +140,10 @@ type Loader struct {
 	perTx   atomic.Bool // the node lacks eth_getBlockReceipts
 	logSpan uint64      // widest eth_getLogs range that worked lately
 	splits  int
+	// prev is the hash of the block before the next batch, when known
+	// (the saved state's, then each batch's last): the batch's first block
+	// must name it as its parent.
+	prev string
 }
 
 // New checks cfg and returns a Loader.
@@ -214,6 +218,7 @@ func (l *Loader) Sync(ctx context.Context, sink Sink) (Stats, error) {
 		return stats, err
 	}
 	next := l.cfg.From
+	l.prev = ""
 	if l.cfg.StatePath != "" {
 		st, ok, err := LoadState(l.cfg.StatePath)
 		if err != nil {
@@ -227,6 +232,7 @@ func (l *Loader) Sync(ctx context.Context, sink Sink) (Stats, error) {
 				if err := l.checkHash(ctx, st.Next-1, st.Hash); err != nil {
 					return stats, err
 				}
+				l.prev = st.Hash
 			}
 			next = st.Next
 		}
@@ -352,11 +358,23 @@ feed:
 		return "", err
 	}
 
+	// The blocks must be one chain: each names the one before as its
+	// parent. Blocks read while the node switched branches would mix two.
+	for _, b := range blocks {
+		if l.prev != "" && b.parent != l.prev {
+			return "", fmt.Errorf("block %d: %w: its parent is %s, the block read before it is %s; raise the confirmation depth", b.number, ErrReorg, b.parent, l.prev)
+		}
+		l.prev = b.hash
+	}
+
 	// Order logs as the chain does, whatever order the node sent them in.
 	slices.SortFunc(logs, func(a, b tokenLog) int {
 		return cmp.Or(cmp.Compare(a.block, b.block), cmp.Compare(a.txIndex, b.txIndex), cmp.Compare(a.logIndex, b.logIndex))
 	})
-	for _, lg := range logs {
+	for k, lg := range logs {
+		if k > 0 && lg.block == logs[k-1].block && lg.logIndex == logs[k-1].logIndex {
+			return "", fmt.Errorf("eth_getLogs %d-%d: %w: block %d has log %d twice", start, stop, ErrBadResponse, lg.block, lg.logIndex)
+		}
 		if lg.block < start || lg.block > stop {
 			return "", fmt.Errorf("eth_getLogs %d-%d: %w: log of tx %s is in block %d", start, stop, ErrBadResponse, lg.tx, lg.block)
 		}
@@ -366,6 +384,9 @@ feed:
 		}
 		if lg.txIndex >= uint64(b.txs) {
 			return "", fmt.Errorf("eth_getLogs %d-%d: %w: log of tx %s has index %d, block %d has %d transactions", start, stop, ErrBadResponse, lg.tx, lg.txIndex, lg.block, b.txs)
+		}
+		if h := b.hashes[lg.txIndex]; lg.tx != h {
+			return "", fmt.Errorf("eth_getLogs %d-%d: %w: log %d of block %d is for tx %s, the block's transaction %d is %s", start, stop, ErrBadResponse, lg.logIndex, lg.block, lg.tx, lg.txIndex, h)
 		}
 	}
 

@@ -1,6 +1,7 @@
 package ethrpc
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,11 +19,11 @@ const TransferTopic = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4
 // checked by the parse functions, which name the method, block and field.
 
 type rpcBlock struct {
-	Number       string  `json:"number"`
-	Hash         string  `json:"hash"`
-	ParentHash   string  `json:"parentHash"`
-	Timestamp    string  `json:"timestamp"`
-	Transactions []rpcTx `json:"transactions"`
+	Number       string   `json:"number"`
+	Hash         string   `json:"hash"`
+	ParentHash   string   `json:"parentHash"`
+	Timestamp    string   `json:"timestamp"`
+	Transactions *[]rpcTx `json:"transactions"` // nil when the node left it out
 }
 
 type rpcTx struct {
@@ -122,6 +123,7 @@ func parseAddress(s string) (string, error) {
 type block struct {
 	number uint64
 	hash   string
+	parent string
 	time   int64
 	txs    int // transactions in the block, for receipt checks
 	value  []valueTx
@@ -151,18 +153,27 @@ func parseBlock(n uint64, rb *rpcBlock) (*block, error) {
 	if num != n {
 		return nil, fmt.Errorf("node returned block %d for block %d", num, n)
 	}
-	b := &block{number: n, txs: len(rb.Transactions)}
+	if rb.Transactions == nil {
+		// Every block has the list, empty or not: a block without it
+		// would lose its transfers unseen.
+		return nil, errors.New("transactions: missing")
+	}
+	txs := *rb.Transactions
+	b := &block{number: n, txs: len(txs)}
 	if b.hash, err = parseHash(rb.Hash); err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
+	}
+	if b.parent, err = parseHash(rb.ParentHash); err != nil {
+		return nil, fmt.Errorf("parentHash: %w", err)
 	}
 	ts, err := parseQuantity(rb.Timestamp)
 	if err != nil {
 		return nil, fmt.Errorf("timestamp: %w", err)
 	}
 	b.time = int64(ts)
-	b.hashes = make([]string, len(rb.Transactions))
-	for i := range rb.Transactions {
-		tx := &rb.Transactions[i]
+	b.hashes = make([]string, len(txs))
+	for i := range txs {
+		tx := &txs[i]
 		vt, ok, err := parseTx(uint64(i), tx)
 		if err != nil {
 			return nil, fmt.Errorf("transaction %d: %w", i, err)
