@@ -431,6 +431,23 @@ func (inc *increment) commit(transfers int) error {
 	return nil
 }
 
+// named makes an error that names the loader's copy of the state name
+// the state file, the one the user gave (the copy is gone after the run).
+func (inc *increment) named(err error) error {
+	if inc == nil || !strings.Contains(err.Error(), inc.work) {
+		return err
+	}
+	return &renamedError{err: err, msg: strings.ReplaceAll(err.Error(), inc.work, inc.state)}
+}
+
+type renamedError struct {
+	err error
+	msg string
+}
+
+func (e *renamedError) Error() string { return e.msg }
+func (e *renamedError) Unwrap() error { return e.err }
+
 // abandon drops the loader's copy after a failed run (after commit there
 // is none).
 func (inc *increment) abandon() { os.Remove(inc.work) }
@@ -483,7 +500,7 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 			}
 			st, err := l.Sync(ctx, sink)
 			if err != nil {
-				return nil, fmt.Errorf("rpc %s: %w", rpc.url, err)
+				return nil, fmt.Errorf("rpc %s: %w", rpc.url, rpc.inc.named(err))
 			}
 			if st.Blocks == 0 {
 				fmt.Fprintf(e.stderr, "trace: no block to read (the node's head, less --confirmations, is loaded already)\n")
@@ -499,7 +516,7 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 				return nil, err
 			}
 			if _, err := l.Run(ctx, sink); err != nil {
-				return nil, fmt.Errorf("rpc %s: %w", rpc.url, err)
+				return nil, fmt.Errorf("rpc %s: %w", rpc.url, rpc.inc.named(err))
 			}
 		default:
 			return nil, fmt.Errorf("%w: --chain %q (want eth or btc)", errUsage, rpc.chain)
