@@ -529,7 +529,9 @@ func (t *tracer) haircut(start, end uint32) {
 			}
 			continue
 		}
-		t.dropped += out
+		if !t.seedAddr[v] || !t.source[u] { // one seed paying another keeps it among the seeds
+			t.dropped += out
+		}
 		if hv != untainted && hv != stopped {
 			a := st.of(v)
 			a.bal += x
@@ -713,7 +715,9 @@ func (t *tracer) fifo(start, end uint32) {
 			}
 			continue
 		}
-		t.dropped += out
+		if !t.seedAddr[v] || !t.source[u] { // one seed paying another keeps it among the seeds
+			t.dropped += out
+		}
 		if hv != untainted && hv != stopped {
 			t.queueOf(v, i).push(x, false)
 		}

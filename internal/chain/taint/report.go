@@ -207,6 +207,7 @@ func BuildReport(r *Result, seeds []Seed, opt ReportOptions) *Report {
 			listed = append(listed, n)
 		}
 	}
+	rep.Totals.Stolen += u.Show(r.t.seedDust)
 	for e := range r.t.seedEdge {
 		// Funds one seed pays another are counted when they leave the
 		// seeds, and a seed transaction an address seed sent is in what

@@ -280,3 +280,28 @@ func TestOracleCases(t *testing.T) {
 		}
 	}
 }
+
+// Dust is counted once: stolen funds a seed with an amount pays under the
+// minimum are stolen and dropped, and dust one seed pays another stays
+// among the seeds. So, under the clean shortfall rule with no hop limit,
+// stolen = at exits + held + dropped.
+func TestDustCountedOnce(t *testing.T) {
+	for _, c := range []struct {
+		name            string
+		rows            []tr
+		seeds           []Seed
+		min             float64
+		stolen, dropped float64
+	}{
+		{"a seed pays another dust", []tr{{2, "S1", "S2", 7, "0x1"}}, []Seed{{Address: "S1"}, {Address: "S2"}}, 10, 0, 0},
+		{"the last part of an amount is dust", []tr{{4, "A", "X", 64, "0x1"}, {8, "A", "Y", 38, "0x2"}}, []Seed{{Address: "A", Amount: 66}}, 3, 66, 2},
+	} {
+		for _, m := range []Model{Haircut, FIFO} {
+			r := mustTrace(t, build(t, c.rows), c.seeds, Options{Model: m, MinValue: c.min, Shortfall: Clean, MaxHops: Unlimited})
+			tot := BuildReport(r, c.seeds, ReportOptions{Unit: Unit{Name: "u"}}).Totals
+			if tot.Stolen != c.stolen || tot.Dropped != c.dropped {
+				t.Errorf("%s, %s: stolen %v dropped %v, want %v and %v", c.name, m, tot.Stolen, tot.Dropped, c.stolen, c.dropped)
+			}
+		}
+	}
+}

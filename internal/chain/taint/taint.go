@@ -378,7 +378,9 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 			switch {
 			case part <= 0: // a zero-value transfer carries nothing
 			case part < opt.MinValue:
+				// Stolen, then dropped as dust: counted in both.
 				t.dropped += part
+				t.seedDust += part
 			default:
 				seedEdges = append(seedEdges, e)
 				if part < x {
@@ -431,6 +433,7 @@ type tracer struct {
 
 	beyond   float64 // taint that reached the hop limit
 	inferred float64 // taint assumed for funds the graph missed (Proportional)
+	seedDust float64 // parts of seeds with an amount under MinValue: stolen, and dropped
 
 	// Bitsets over nodes: tainted; tainted and passing taint on (not a
 	// terminal); terminal services. 2 million nodes take 250 KB each.
