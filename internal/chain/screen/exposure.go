@@ -523,21 +523,26 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 			var best *walker
 			var bestRoot int32
 			var taint, total, bestTaint float64
+			var tlp stix.TLP    // of the listings whose funds count, over every node
 			var clean []*walker // nodes no listed funds reached, whose inflow counts too
 			for _, node := range nodes {
 				w := &walker{e: e, p: p, st: st, v: &v, budget: budget, asset: a, root: node}
+				if budget <= 0 {
+					// Out of budget: the node's inflow still counts, as
+					// clean, and the share is a lower bound.
+					clean, trunc = append(clean, w), true
+					continue
+				}
 				rs, t, in, ok := w.run(node)
 				budget, trunc = w.budget, trunc || w.trunc
 				if ok {
 					taint, total = taint+t, total+in
+					tlp = max(tlp, w.states[rs].tlp)
 					if best == nil || t > bestTaint {
 						best, bestRoot, bestTaint = w, rs, t
 					}
 				} else {
 					clean = append(clean, w)
-				}
-				if budget <= 0 {
-					break
 				}
 			}
 			if best != nil {
@@ -547,6 +552,9 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 			}
 			if best != nil && total > 0 {
 				r := best.reason(bestRoot, math.Min(taint/total, 1))
+				if t, err := stix.ParseTLP(r.TLP); err == nil && tlp > t {
+					r.TLP = tlp.String()
+				}
 				if !found || rankOf(r.Risk) > rankOf(reason.Risk) ||
 					(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share) {
 					reason, found = r, true
@@ -969,7 +977,10 @@ func (w *walker) inflow(node, cut uint32) float64 {
 	sums, ok := w.sums[node]
 	if !ok {
 		upto := len(in)
-		if c := w.maxCut[node]; c != noCut {
+		// Only transfers before the latest cutoff a state of the node has
+		// can matter; a node the walk never reached (the other encoding
+		// of an address, not walked) counts all it received.
+		if c, ok := w.maxCut[node]; ok && c != noCut {
 			upto = sort.Search(len(in), func(i int) bool { return in[i] >= c })
 		}
 		sums = make([]float64, upto+1)

@@ -497,3 +497,43 @@ func TestExposureTieIndependentOfHidden(t *testing.T) {
 		}
 	}
 }
+
+// Over two encodings, the reason is marked with the most restricted
+// listing whose funds count, on either node; and a budget that runs out
+// before the second node counts its inflow as clean and says the share is
+// a lower bound, rather than leaving the inflow out.
+func TestExposureTwoEncodingsTLPAndBudget(t *testing.T) {
+	const red, clear, x, clean = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", "1CounterpartyXXXXXXXXXXXXXXXUWLpVr"
+	a, err := address.ParseFor(address.BCH, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xc := a.Canonical
+	s := newStore(t, "c")
+	put(t, s, "c",
+		wallet(t, uid("indicator", 1), "red", red, mRed, "", map[string]any{"labels": []string{"sanctioned"}}),
+		wallet(t, uid("indicator", 2), "clear", clear, mClear, "", map[string]any{"labels": []string{"sanctioned"}}))
+	ix := load(t, s)
+	// legacy X: 50 from the RED listing; cashaddr X: 60 from the CLEAR one
+	// and 890 clean. The share is 110 / 1,000 = 11 %, high only with the
+	// RED funds.
+	g := buildGraph(t, []transfer{
+		{"0x01", 10, red, x, 50},
+		{"0x02", 20, clear, xc, 60},
+		{"0x03", 30, clean, xc, 890},
+	})
+	ix.AttachGraph(g, screen.ExposureOptions{})
+	for _, in := range []string{x, xc} {
+		r := screenOne(t, ix, in)
+		ind := indirect(r)
+		if ind == nil || !near(ind.Indirect.Share, 0.11) || ind.TLP != "red" || r.TLP != "red" {
+			t.Errorf("%s: %+v, result TLP %s; want 11 %% at TLP red", in, ind, r.TLP)
+		}
+	}
+	// A budget of one transfer: the first node walked uses it up.
+	ix.AttachGraph(g, screen.ExposureOptions{Budget: 1})
+	r := screenOne(t, ix, x)
+	if ind := indirect(r); ind == nil || ind.Indirect.Share > 0.11+1e-9 || !ind.Indirect.Truncated {
+		t.Errorf("budget 1: %+v; want a share of at most 11 %%, marked truncated", ind)
+	}
+}
