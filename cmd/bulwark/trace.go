@@ -449,8 +449,15 @@ func (e *renamedError) Error() string { return e.msg }
 func (e *renamedError) Unwrap() error { return e.err }
 
 // abandon drops the loader's copy after a failed run (after commit there
-// is none).
-func (inc *increment) abandon() { os.Remove(inc.work) }
+// is none) — unless the journal says a commit is under way: then the copy
+// is the state of a snapshot that may already be in place, which the next
+// run's recover needs.
+func (inc *increment) abandon() {
+	if _, err := os.Stat(inc.pending); err == nil {
+		return
+	}
+	os.Remove(inc.work)
+}
 
 // loadGraph opens a snapshot, reads source files, or reads blocks from a
 // node. Labels the sources carry (ground-truth CSV) are kept in the graph.
@@ -697,12 +704,15 @@ func tokenUnit(contract string) taint.Unit {
 func firstSeedTime(g *graph.Graph, seeds []taint.Seed) int64 {
 	var t int64 = math.MaxInt64
 	for _, s := range seeds {
-		if s.Address == "" {
-			continue
+		var es []uint32
+		if s.Address != "" {
+			id, _ := g.Lookup(s.Address)
+			es = g.Out(id)
+		} else if tx, ok := g.LookupTx(s.Tx); ok {
+			es = g.TxEdges(tx)
 		}
-		id, _ := g.Lookup(s.Address)
-		if out := g.Out(id); len(out) > 0 {
-			t = min(t, g.Time(out[0]))
+		if len(es) > 0 {
+			t = min(t, g.Time(es[0]))
 		}
 	}
 	if t == math.MaxInt64 {

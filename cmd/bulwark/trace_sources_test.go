@@ -159,6 +159,11 @@ func TestTraceLoadPitfalls(t *testing.T) {
 	if got := stolen("--graph", src+"/eth_traces", "--from", seedTx, "--min", "5"); got != whole {
 		t.Errorf("--min 5 with a transaction seed: %v stolen", got)
 	}
+	// A transaction seed earlier than an address seed's first payment
+	// starts the trace without --start.
+	if got := stolen("--graph", src+"/groundtruth/case-case.csv", "--from", "0x"+strings.Repeat("a", 64), "--from", "0x2222222222222222222222222222222222222222"); got <= 0 {
+		t.Errorf("a transaction seed before an address seed: %v stolen", got)
+	}
 	_, errOut, err := bulwark(t, "trace", "--graph", src+"/groundtruth/case-case.csv", "--graph", src+"/eth", "--from", "0x1111111111111111111111111111111111111111")
 	if err == nil || !strings.Contains(err.Error(), "have a USD value and the rest none") {
 		t.Errorf("ground truth mixed with ethereum-etl: %v\n%s", err, errOut)

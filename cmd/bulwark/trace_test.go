@@ -252,7 +252,7 @@ func TestIncrementCrashRecovery(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name      string
-		stop      int // steps of the second run's commit done: 1 journal, 2 snapshot, 3 state moved, 4 count
+		stop      int // steps of the second run's commit done: 1 journal, 2 snapshot, 3 state moved, 4 count; 5: 2, then abandon
 		wantState string
 		wantN     int
 	}{
@@ -260,6 +260,9 @@ func TestIncrementCrashRecovery(t *testing.T) {
 		{"after the snapshot", 2, `{"next":9}`, 5},
 		{"after moving the state", 3, `{"next":9}`, 5},
 		{"after the count", 4, `{"next":9}`, 5},
+		// The snapshot replaced, then the commit failed and the run
+		// abandoned its copy: the journal keeps it for the next run.
+		{"abandoned after the snapshot", 5, `{"next":9}`, 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -289,8 +292,14 @@ func TestIncrementCrashRecovery(t *testing.T) {
 				func() { os.Rename(inc.work, inc.state) },
 				func() { writeMeta(inc.meta, 5) },
 			}
-			for _, step := range steps[:c.stop] {
-				step()
+			if c.stop == 5 {
+				steps[0]()
+				steps[1]()
+				inc.abandon()
+			} else {
+				for _, step := range steps[:c.stop] {
+					step()
+				}
 			}
 			// The next run.
 			inc, err = openIncrement(state, snap)
