@@ -62,10 +62,12 @@ func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error
 }
 
 // LoadAll reads several paths as one load, as Load reads one: a file named
-// twice (or also found in a directory given) is read once; a traces.csv in
-// any of them supersedes every transactions.csv (see supersede); and when
-// a format is read from several files, a transfer that one of them gave
-// already is skipped as a duplicate (overlapping exports).
+// twice (or also found in a directory given) is read once; a traces.csv
+// supersedes the transactions.csv beside it (see supersede); TronGrid
+// histories and ground-truth files skip a transfer another file of the
+// load gave (both parties' histories); and two exports by block of one
+// format (ethereum-etl, bitcoin-etl) that hold blocks in common are
+// refused, since the transfers of those blocks would count twice.
 func (l *Loader) LoadAll(ctx context.Context, paths []string, sink Sink) (Stats, error) {
 	var st Stats
 	r := l.newRun(ctx, sink, &st)
@@ -88,12 +90,39 @@ func (l *Loader) LoadAll(ctx context.Context, paths []string, sink Sink) (Stats,
 	slices.SortStableFunc(entries, func(a, b entry) int { return a.order() - b.order() })
 	for _, e := range entries {
 		l.fileCount++
-		r.file, r.dedup = l.fileCount, !e.timesOnly && perFormat[e.format] > 1
+		r.file = l.fileCount
+		r.dedup = !e.timesOnly && perFormat[e.format] > 1 && (e.format == FormatTronGrid || e.format == FormatGroundTruth)
 		if err := r.readFile(e); err != nil {
 			return st, err
 		}
 	}
-	return st, nil
+	l.rows = nil // the load is over: a later one starts afresh
+	return st, overlapping(st.Files)
+}
+
+// overlapping refuses two files of one export-by-block format whose
+// transfers' blocks overlap.
+func overlapping(files []FileStats) error {
+	for i, a := range files {
+		if a.TimesOnly || a.LastBlock == 0 || !byBlock(a.Format) {
+			continue
+		}
+		for _, b := range files[i+1:] {
+			if b.Format == a.Format && !b.TimesOnly && b.LastBlock != 0 && a.FirstBlock <= b.LastBlock && b.FirstBlock <= a.LastBlock {
+				return fmt.Errorf("source: %s and %s both hold %s transfers of blocks %d-%d: their common transfers would count twice; load one export of those blocks",
+					a.Path, b.Path, a.Format, max(a.FirstBlock, b.FirstBlock), min(a.LastBlock, b.LastBlock))
+			}
+		}
+	}
+	return nil
+}
+
+func byBlock(f Format) bool {
+	switch f {
+	case FormatEthTransactions, FormatEthTokenTransfers, FormatEthTraces, FormatBitcoinETL:
+		return true
+	}
+	return false
 }
 
 // entries lists the files to read for path.
@@ -160,15 +189,18 @@ next:
 	return out
 }
 
-// supersede marks the transactions files of a load that also has traces
-// as read for timestamps only: every transaction's own value is in the
+// supersede marks the transactions files beside a traces file (in the
+// same directory: one export) as read for timestamps only: every transaction's own value is in the
 // traces too (its top-level trace), and loading both would count it twice.
 func supersede(entries []entry) {
-	if !slices.ContainsFunc(entries, func(e entry) bool { return e.format == FormatEthTraces }) {
-		return
+	traced := map[string]bool{} // directories holding a traces.csv
+	for _, e := range entries {
+		if e.format == FormatEthTraces {
+			traced[filepath.Dir(e.path)] = true
+		}
 	}
 	for i := range entries {
-		if e := &entries[i]; e.format == FormatEthTransactions {
+		if e := &entries[i]; e.format == FormatEthTransactions && traced[filepath.Dir(e.path)] {
 			e.timesOnly, e.superseded = true, true
 		}
 	}

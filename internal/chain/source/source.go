@@ -124,6 +124,9 @@ type FileStats struct {
 	Bad       int64
 	Nodes     int64 // GEXF nodes declared
 	TimesOnly bool  // read only for block timestamps
+	// FirstBlock and LastBlock bound the block numbers of the transfers
+	// read (both 0 when none had one).
+	FirstBlock, LastBlock uint64
 }
 
 // Stats reports a load.
@@ -190,12 +193,13 @@ type Loader struct {
 	names  interner // node names that are no address (GEXF ids, nonstandard outputs)
 	labels map[string]string
 	words  []big.Word // scratch for 128-bit amounts
-	// rows maps the key of each transfer read from a format that the load
-	// reads from several files to the number of the file that gave it
-	// first, so that overlapping exports (two transactions.csv covering
-	// the same blocks, both parties' TronGrid histories) count a transfer
-	// once. Identical transfers within one file stay: a transaction may
-	// pay one address twice the same amount.
+	// rows maps the key of each transfer read from TronGrid histories or
+	// ground-truth files, when a load reads several of one of them, to the
+	// number of the file that gave it first, so that both parties'
+	// histories count a transfer once. Identical transfers within one file
+	// stay: a transaction may pay one address twice the same amount.
+	// (Exports by block, ethereum-etl and bitcoin-etl, are checked by
+	// block range instead: see LoadAll.)
 	rows      map[[2]uint64]uint32
 	rowSeed   [2]maphash.Seed
 	fileCount uint32
@@ -314,6 +318,12 @@ func (r *run) emit(line int64, t graph.Transfer) error {
 	}
 	if err := r.sink.Add(t); err != nil {
 		return stop(fmt.Errorf("%s:%d: sink: %w", r.fs.Path, line, err))
+	}
+	if b := t.Block; b > 0 {
+		if r.fs.FirstBlock == 0 || b < r.fs.FirstBlock {
+			r.fs.FirstBlock = b
+		}
+		r.fs.LastBlock = max(r.fs.LastBlock, b)
 	}
 	r.st.Transfers++
 	r.fs.Transfers++

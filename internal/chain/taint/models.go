@@ -86,6 +86,20 @@ func (t *tracer) seedArrive(e uint32) (v graph.NodeID, x float64) {
 	return v, x
 }
 
+// overlapSeed settles a seed transfer of stolen part x whose sender also
+// paid out out of taint it held: the receiver's amount is the larger of
+// the two (seedArrive added x), and the overlap, counted already where the
+// sender's taint was stolen, is not counted again.
+func (t *tracer) overlapSeed(v graph.NodeID, x, out float64) {
+	if out <= 0 || t.source[v] {
+		return
+	}
+	if out > x {
+		t.addAmount(v, out-x)
+	}
+	t.seedCovered += min(out, x)
+}
+
 // poison is the hot loop the benchmarks measure: per edge it reads the two
 // endpoints and the sender's hop byte, and only a tainting edge does more.
 // What each address received is summed afterwards, for the addresses a
@@ -307,12 +321,12 @@ func (t *tracer) poisonAmount(v graph.NodeID) float64 {
 }
 
 // sent records what each source paid out in the window, as its amount;
-// not what it paid another seed, which that seed's payments count.
+// not what it paid another source, which that source's payments count.
 func (t *tracer) sent() {
 	for u := range t.source {
 		var s float64
 		for _, e := range t.g.Out(u) {
-			if e >= t.start && e < t.end && !t.other(e) && !t.seedAddr[t.g.To(e)] {
+			if e >= t.start && e < t.end && !t.other(e) && !t.source[t.g.To(e)] {
 				s += t.g.Value(e)
 			}
 		}
@@ -458,18 +472,23 @@ func (t *tracer) haircut(start, end uint32) {
 		if i == seeds[k] {
 			k++
 			full := t.g.ValueAt(usd, lo, hi, i)
+			var out float64 // the sender's taint the transfer carries
 			if hu != untainted && hu != stopped && !(hu == 0 && t.source[u]) {
 				// A sender taint had reached pays the seed transfer out
-				// of what it holds, as any payment; its tainted share
-				// leaves inside the seed's amount.
+				// of what it holds, as any payment.
 				a := st.of(u)
 				a.settle(rp)
 				if b := max(a.bal, full); b > 0 {
-					a.held = max(0, a.held-min(full, full*a.held/b))
+					out = min(full, full*a.held/b)
+					a.held = max(0, a.held-out)
 					a.bal = b - full
 				}
 			}
 			v, x := t.seedArrive(i)
+			// The seed's stolen part and the sender's taint overlap: the
+			// receiver gets the larger, and stolen counts only the part
+			// no earlier seed had counted (seedCovered).
+			t.overlapSeed(v, x, out)
 			if hops[v] != stopped {
 				a := st.of(v)
 				if hv == untainted {
@@ -479,7 +498,7 @@ func (t *tracer) haircut(start, end uint32) {
 				// with an amount (Seed.Amount).
 				a.bal += full
 				a.recv += full
-				a.held += x
+				a.held += max(x, out)
 			}
 			continue
 		}
@@ -529,7 +548,7 @@ func (t *tracer) haircut(start, end uint32) {
 			}
 			continue
 		}
-		if !t.seedAddr[v] || !t.source[u] { // one seed paying another keeps it among the seeds
+		if !t.source[v] || !t.source[u] { // one source paying another keeps it among the sources
 			t.dropped += out
 		}
 		if hv != untainted && hv != stopped {
@@ -663,20 +682,28 @@ func (t *tracer) fifo(start, end uint32) {
 		hu, hv := hops[u], hops[v]
 		if i == seeds[k] {
 			k++
+			full := t.g.ValueAt(usd, lo, hi, i)
+			var out float64 // the sender's taint the transfer carries
 			if hu != untainted && hu != stopped && !(hu == 0 && t.source[u]) {
 				// A sender taint had reached pays the seed transfer out
-				// of its queue, as any payment; what it draws leaves
-				// inside the seed's amount.
+				// of its queue, as any payment.
 				q := t.queueOf(u, i)
 				q.settle(t.replay)
-				buf, _ = q.draw(t.g.ValueAt(usd, lo, hi, i), buf[:0], false)
+				buf, _ = q.draw(full, buf[:0], false)
+				for _, l := range buf {
+					if l.tainted {
+						out += l.amt
+					}
+				}
 			}
 			_, x := t.seedArrive(i)
+			t.overlapSeed(v, x, out) // as in haircut
 			if hops[v] != stopped {
 				q := t.queueOf(v, i)
-				q.push(x, true)
+				tainted := min(full, max(x, out))
+				q.push(tainted, true)
 				// The rest of the last transfer of a seed with an amount.
-				q.push(t.g.ValueAt(usd, lo, hi, i)-x, false)
+				q.push(full-tainted, false)
 			}
 			continue
 		}
@@ -715,7 +742,7 @@ func (t *tracer) fifo(start, end uint32) {
 			}
 			continue
 		}
-		if !t.seedAddr[v] || !t.source[u] { // one seed paying another keeps it among the seeds
+		if !t.source[v] || !t.source[u] { // one source paying another keeps it among the sources
 			t.dropped += out
 		}
 		if hv != untainted && hv != stopped {

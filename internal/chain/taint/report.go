@@ -207,12 +207,11 @@ func BuildReport(r *Result, seeds []Seed, opt ReportOptions) *Report {
 			listed = append(listed, n)
 		}
 	}
-	rep.Totals.Stolen += u.Show(r.t.seedDust)
+	rep.Totals.Stolen += u.Show(r.t.seedDust - r.t.seedCovered)
 	for e := range r.t.seedEdge {
-		// Funds one seed pays another are counted when they leave the
-		// seeds, and a seed transaction an address seed sent is in what
-		// that seed sent.
-		if !r.t.seedAddr[g.To(e)] && !r.t.source[g.From(e)] {
+		// Funds paid to a source are counted when they leave the sources,
+		// and a seed transaction a source sent is in what it sent.
+		if !r.t.source[g.To(e)] && !r.t.source[g.From(e)] {
 			rep.Totals.Stolen += u.Show(r.t.seedValue(e))
 		}
 	}

@@ -216,7 +216,16 @@ func TestOracleCases(t *testing.T) {
 		// holds only C's clean 100, which it pays D.
 		name: "a tainted sender pays a seed transfer", rows: []tr{{1, "S", "A", 100, "0x1"}, {2, "A", "B", 100, "0xX"}, {3, "C", "A", 100, "0x3"}, {4, "A", "D", 100, "0x4"}},
 		seeds: []Seed{{Address: "S"}, {Tx: "0xX"}}, models: []Model{Haircut, FIFO}, opt: Options{MaxHops: Unlimited, Shortfall: Clean},
-		addrs: []string{"A", "B", "D"}, want: want{amounts: map[string]float64{"A": 100, "B": 100}, stolen: 200},
+		// The seed transaction carries A's 100 of S's taint: stolen once.
+		addrs: []string{"A", "B", "D"}, want: want{amounts: map[string]float64{"A": 100, "B": 100}, stolen: 100},
+	}, {
+		// s1 pays s2 40 of its stolen 100; s2, a seed of 10, also gets 50
+		// clean and pays z 90, of which 40 is s1's taint (haircut 90·40/90,
+		// FIFO the 40 first in): z gets the larger of that and s2's 10, and
+		// the 10 is not counted again.
+		name: "a seed with an amount holding another seed's taint", rows: []tr{{1, "V", "s1", 100, "0x1"}, {2, "s1", "s2", 40, "0x2"}, {3, "s1", "y", 60, "0x3"}, {4, "V2", "s2", 50, "0x4"}, {5, "s2", "z", 90, "0x5"}},
+		seeds: []Seed{{Address: "s1"}, {Address: "s2", Amount: 10}}, models: []Model{Haircut, FIFO}, opt: Options{MaxHops: Unlimited, Shortfall: Clean},
+		addrs: []string{"y", "z"}, want: want{amounts: map[string]float64{"y": 60, "z": 40}, stolen: 100},
 	}, {
 		name: "a seed transaction after the end", rows: []tr{{6, "S", "B", 50, "0x1"}, {8, "V", "B", 30, "0xX"}},
 		seeds: []Seed{{Address: "S"}, {Tx: "0xX"}}, models: []Model{Poison, Haircut}, opt: Options{End: 6, Shortfall: Clean},

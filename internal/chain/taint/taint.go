@@ -317,7 +317,6 @@ func Trace(g *graph.Graph, seeds []Seed, opt Options) (*Result, error) {
 	var seedEdges []uint32
 	var capped []cappedSeed
 	given := map[graph.NodeID]bool{}
-	t.seedAddr = given
 	for _, s := range seeds {
 		switch {
 		case s.Address != "":
@@ -424,7 +423,6 @@ type tracer struct {
 	label    map[graph.NodeID]Label
 	termH    map[graph.NodeID]uint8 // hop counts of terminals (their byte says stopped)
 	source   map[graph.NodeID]bool
-	seedAddr map[graph.NodeID]bool // every address seed, with an amount or not
 	seedEdge map[uint32]bool
 	seedPart map[uint32]float64 // seed transfers that carry stolen funds in part (Seed.Amount)
 	unsent   float64            // of the seeds' amounts, what they did not pay out
@@ -434,6 +432,9 @@ type tracer struct {
 	beyond   float64 // taint that reached the hop limit
 	inferred float64 // taint assumed for funds the graph missed (Proportional)
 	seedDust float64 // parts of seeds with an amount under MinValue: stolen, and dropped
+	// seedCovered is the part of seed transfers that carried taint the
+	// sender held from an earlier seed: stolen once, not twice.
+	seedCovered float64
 
 	// Bitsets over nodes: tainted; tainted and passing taint on (not a
 	// terminal); terminal services. 2 million nodes take 250 KB each.
