@@ -34,11 +34,27 @@ type IndexOptions struct {
 	// RebuildEvery is how often Update reloads everything instead of
 	// polling for additions. Polling sees new objects, new versions and
 	// revocations; an object taken out of a collection (TAXII DELETE)
-	// makes the next Update reload (store.Collection.Removals). Zero
-	// means one hour; negative never (tests).
+	// makes an Update reload (store.Collection.Removals), RemovalGap after
+	// the last reload at the earliest. Zero means one hour; negative never
+	// (tests).
 	RebuildEvery time.Duration
 	// SizeHint is the number of addresses expected, to size the table.
 	SizeHint int
+	// RemovalGap is the least time between the last reload and one made
+	// for removals. Zero means 30 s or four times the last reload's
+	// duration, whichever is longer; negative none (tests).
+	RemovalGap time.Duration
+}
+
+// removalGap is the least time from the last reload to one for removals.
+func (ix *Index) removalGap() time.Duration {
+	switch g := ix.opts.RemovalGap; {
+	case g < 0:
+		return 0
+	case g > 0:
+		return g
+	}
+	return max(30*time.Second, 4*ix.lastFullTook)
 }
 
 // Index is an in-memory index of every wallet the store knows: canonical
@@ -56,10 +72,11 @@ type Index struct {
 	opts IndexOptions
 	log  *slog.Logger
 
-	upd      sync.Mutex // serialises Update and Rebuild
-	lastFull time.Time  // under upd
-	loaded   atomic.Bool
-	polled   atomic.Int64 // Unix ns of the last update's start
+	upd          sync.Mutex    // serialises Update and Rebuild
+	lastFull     time.Time     // under upd
+	lastFullTook time.Duration // how long that reload took
+	loaded       atomic.Bool
+	polled       atomic.Int64 // Unix ns of the last update's start
 
 	mu sync.RWMutex // guards st and every structure it holds
 	st *state
@@ -110,10 +127,13 @@ func (ix *Index) Update(ctx context.Context) (UpdateStats, error) {
 	if err != nil {
 		return us, err
 	}
-	if us.removed {
+	if us.removed && time.Since(ix.lastFull) >= ix.removalGap() {
 		// Objects were taken out of a collection (TAXII DELETE): only a
 		// reload forgets them. Screening goes on from the old state
-		// meanwhile.
+		// meanwhile. Reloads for removals are spaced (removalGap), so
+		// that a writer adding and deleting an object every few seconds
+		// cannot keep one running; until then the state still counts the
+		// old removals and the next update looks again.
 		return ix.rebuildLocked(ctx)
 	}
 	if st.garbage() {
@@ -148,7 +168,7 @@ func (ix *Index) rebuildLocked(ctx context.Context) (UpdateStats, error) {
 	ix.mu.Lock()
 	ix.st = st
 	ix.mu.Unlock()
-	ix.lastFull = start
+	ix.lastFull, ix.lastFullTook = start, time.Since(start)
 	ix.loaded.Store(true)
 	return us, nil
 }
@@ -543,9 +563,7 @@ func (ix *Index) poll(ctx context.Context, st *state, live bool) (UpdateStats, e
 		}
 	}
 	unlock()
-	if us.removed && live {
-		return us, nil
-	}
+
 	for _, c := range colls {
 		n := st.collNum[c.ID]
 		q := store.Query{Collection: c.ID, Types: watched, Versions: store.Versions{Mode: store.All},

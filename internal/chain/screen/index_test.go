@@ -138,7 +138,11 @@ func TestIndexSeesRemovals(t *testing.T) {
 	s := newStore(t, "c")
 	put(t, s, "c", wallet(t, uid("indicator", 1), "w", evm(1), mClear, "", nil))
 	put(t, s, "c", wallet(t, uid("indicator", 2), "w2", evm(2), mClear, "", nil))
-	ix := load(t, s)
+	ix := screen.NewIndex(s, screen.IndexOptions{RebuildEvery: -1, RemovalGap: -1})
+	mustUpdate(t, ix)
+	// A second index spaces reloads for removals by an hour.
+	slow := screen.NewIndex(s, screen.IndexOptions{RebuildEvery: -1, RemovalGap: time.Hour})
+	mustUpdate(t, slow)
 	coll, err := s.Collection(ctx, "c")
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +162,15 @@ func TestIndexSeesRemovals(t *testing.T) {
 	}
 	if us := mustUpdate(t, ix); us.Rebuilt {
 		t.Errorf("an update with no new removal reloaded again: %+v", us)
+	}
+	// Within the gap the slow index keeps the removed listing, and still
+	// takes additions.
+	put(t, s, "c", wallet(t, uid("indicator", 3), "w3", evm(3), mClear, "", nil))
+	if us := mustUpdate(t, slow); us.Rebuilt {
+		t.Errorf("a reload for a removal within the gap: %+v", us)
+	}
+	if got := risks(t, slow, evm(1), evm(3)); got[0] != screen.High || got[1] != screen.High {
+		t.Errorf("within the gap: %v, want the removed listing kept and the new one added", got)
 	}
 }
 
