@@ -171,6 +171,28 @@ func Identity(name, class string, created time.Time, extra map[string]any) (*sti
 	return SDO("identity", id, Common{Created: created, Extra: extra}, props)
 }
 
+// markedEpoch dates the identities MarkedIdentity marks: later than the
+// fixed dates the feeds gave unmarked identities before they were marked,
+// so that importing again replaces such a version instead of keeping it as
+// unchanged.
+var markedEpoch = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+
+// MarkedIdentity is Identity marked with TLP t, dated markedEpoch; with
+// TLPNone it is Identity as it was. A source's name is part of the evidence
+// of every listing it makes, which must not come out more restricted than
+// the listing because the identity took a collection's default.
+func MarkedIdentity(name, class string, created time.Time, t stix.TLP, extra map[string]any) (*stix.Object, error) {
+	refs := TLPMarkings(t)
+	if refs == nil {
+		return Identity(name, class, created, extra)
+	}
+	props := map[string]any{"object_marking_refs": refs}
+	for k, v := range extra {
+		props[k] = v
+	}
+	return Identity(name, class, markedEpoch, props)
+}
+
 // TLPMarkings returns object_marking_refs for a level (nil for TLPNone).
 func TLPMarkings(t stix.TLP) []string {
 	if id := t.MarkingID(); id != "" {

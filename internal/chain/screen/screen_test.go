@@ -18,6 +18,7 @@ import (
 	"github.com/bulwark-intel/bulwark/internal/chain/screen"
 	"github.com/bulwark-intel/bulwark/internal/corpus"
 	"github.com/bulwark-intel/bulwark/internal/feed"
+	"github.com/bulwark-intel/bulwark/internal/feed/csvlist"
 	"github.com/bulwark-intel/bulwark/internal/feed/ofac"
 	"github.com/bulwark-intel/bulwark/internal/feed/stixfile"
 	"github.com/bulwark-intel/bulwark/internal/feed/tagpack"
@@ -365,4 +366,23 @@ func TestScreenOtherEncodings(t *testing.T) {
 		}
 	}
 	t.Logf("%d listed addresses screen severe in their other encoding too", len(other))
+}
+
+// A list imported with a TLP marks its source's identity too, so the
+// evidence, which names the source, is not raised to the collection's
+// default (AMBER here) above the listing's CLEAR.
+func TestListSourceMarkedWithItsTLP(t *testing.T) {
+	s := newStore(t, "c")
+	const addr = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
+	body := "address,category\n" + addr + ",scam\n"
+	if _, err := feed.Import(ctx, s, "c", csvlist.Format, feed.Source{Path: "scam-wallets.csv", R: strings.NewReader(body), TLP: stix.TLPClear}, 0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := load(t, s).Screen(ctx, screen.Operator(stix.TLPNone), []string{addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]; len(r.Reasons) != 1 || r.Reasons[0].Source != "scam-wallets" || r.Reasons[0].TLP != "clear" || r.TLP != "clear" {
+		t.Errorf("%+v", r)
+	}
 }

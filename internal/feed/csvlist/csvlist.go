@@ -99,6 +99,7 @@ type reader struct {
 	identity     string
 	identityDone bool
 	markings     []string // from Source.TLP
+	tlp          stix.TLP // Source.TLP
 
 	// maltrail conventions
 	maltrail  bool
@@ -142,7 +143,7 @@ func newReader(src feed.Source, yield feed.Yield, m mode) *reader {
 		// No file time (stdin): ids stay deterministic, versions do not.
 		r.now = time.Now().UTC().Truncate(time.Second)
 	}
-	r.markings = feed.TLPMarkings(src.TLP)
+	r.markings, r.tlp = feed.TLPMarkings(src.TLP), src.TLP
 	r.parseMaltrailName()
 	r.source = src.Name
 	if r.source == "" {
@@ -718,7 +719,7 @@ func (r *reader) ensureIdentity() error {
 	r.identityDone = true
 	// A fixed date: the identity must not become a new version each time
 	// the list file's mtime changes.
-	o, err := feed.Identity(r.source, "organization", identityEpoch, nil)
+	o, err := feed.MarkedIdentity(r.source, "organization", identityEpoch, r.tlp, nil)
 	if err != nil {
 		return r.yield(feed.Item{Err: err, Prov: r.prov(0)})
 	}

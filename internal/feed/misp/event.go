@@ -238,7 +238,9 @@ func readEvent(ctx context.Context, raw json.RawMessage, prefix string, src feed
 		if validUUID(strings.TrimSpace(orgc.UUID)) {
 			extra = map[string]any{"x_misp_org_uuid": strings.ToLower(strings.TrimSpace(orgc.UUID))}
 		}
-		ident, err := feed.Identity(name, "organization", galaxyEpoch, extra)
+		// Marked with the import's TLP, not the event's: one organisation
+		// creates events of several TLPs.
+		ident, err := feed.MarkedIdentity(name, "organization", galaxyEpoch, src.TLP, extra)
 		if err != nil {
 			return r.reject(join(prefix, "Orgc"), err)
 		}

@@ -258,9 +258,8 @@ func (r *reader) pack(ctx context.Context, root *yaml.Node) error {
 			identTLP = stix.TLPAmber
 		}
 	}
-	ident, err := feed.Identity(identityName, "organization", epoch, map[string]any{
-		"description":         "Creator of GraphSense TagPacks (attribution tags of cryptocurrency addresses).",
-		"object_marking_refs": feed.TLPMarkings(identTLP),
+	ident, err := feed.MarkedIdentity(identityName, "organization", epoch, identTLP, map[string]any{
+		"description": "Creator of GraphSense TagPacks (attribution tags of cryptocurrency addresses).",
 	})
 	if err != nil {
 		return err
