@@ -147,10 +147,10 @@ func ofacDPRK(t *testing.T) (store.Store, map[string]string) {
 	}
 	yamlPath := corpus.Path(t, "chain/graphsense_tagpacks/ofac.yaml")
 	s := newStore(t, "c")
-	// The undated lists are dated by their files, as an import of a fresh
-	// checkout does: later than the map's SDN date. Their indicators are
-	// their own (bare "a sanctioned address"), so the map's, which names
-	// the entity, stays whatever the order and dates.
+	// The lists' files are newer than the map's SDN date, as in a fresh
+	// checkout; the lists carry no date of their own and are dated before
+	// every dated source, so the map's indicators, which name the entity,
+	// stay whatever the order of imports.
 	listDate := time.Now().UTC()
 	importFile(t, s, ofac.Entities, mapPath, time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC))
 	for _, l := range lists {

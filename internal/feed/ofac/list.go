@@ -89,11 +89,15 @@ func sniffList(name string, head []byte) bool {
 // imported once.
 func ReadList(ctx context.Context, src feed.Source, yield feed.Yield) error {
 	asset := AssetOfListName(src.Path)
-	em, err := newEmitter(src, fallbackTime(src), yield)
+	// The lists carry no date. Their objects are dated the day OFAC first
+	// listed digital currency addresses, before any dated source, so that
+	// the SDN XML and the entity map, which name the parties, replace them
+	// whatever the order of imports (one indicator per address, the named
+	// version kept); when an address was listed is not known from them.
+	em, err := newEmitter(src, identityCreated, yield)
 	if err != nil {
 		return err
 	}
-	em.idSpace = "ofac-list"
 	prov := feed.Provenance{Source: provName(src), File: src.Path, Index: -1}
 	br := bufio.NewReaderSize(src.R, 64<<10)
 	first, _ := br.Peek(64)

@@ -24,9 +24,9 @@
 // identity "OFAC" and marked TLP:CLEAR unless Source.TLP says otherwise.
 // Identifiers and timestamps derive from the data (publication date, else
 // Source.Time), so importing the same file again yields the same versions.
-// The XML and the entity map share indicator ids (the newer date wins);
-// the undated lists have ids of their own, so that a bare listing dated by
-// its file never replaces one that names the party.
+// All three share indicator ids (one per asset and address; the newer date
+// wins), and the undated lists are dated before every dated source, so a
+// bare listing never replaces one that names the party.
 package ofac
 
 import (
@@ -78,12 +78,6 @@ type emitter struct {
 	markings []string
 	identity *stix.Object
 	sent     map[string]bool
-	// idSpace names the indicators' id space: "ofac" for the dated
-	// sources (the SDN XML, the entity map), which name the parties and
-	// replace one another by date; "ofac-list" for the undated address
-	// lists, whose file time would otherwise make a bare "a sanctioned
-	// address" outrank the named listing of an older dated file.
-	idSpace string
 }
 
 func newEmitter(src feed.Source, created time.Time, yield feed.Yield) (*emitter, error) {
@@ -103,7 +97,7 @@ func newEmitter(src feed.Source, created time.Time, yield feed.Yield) (*emitter,
 	if err != nil {
 		return nil, err
 	}
-	return &emitter{yield: yield, created: created, markings: markings, identity: ident, sent: map[string]bool{}, idSpace: "ofac"}, nil
+	return &emitter{yield: yield, created: created, markings: markings, identity: ident, sent: map[string]bool{}}, nil
 }
 
 // send yields obj unless an object with its id was yielded already.
@@ -180,7 +174,7 @@ func (e *emitter) emit(w wallet) error {
 		extra["x_bulwark_sdn_programs"] = programs
 	}
 	c := e.common([]string{sanctioned}, extra, refs)
-	id := stix.DeterministicID("indicator", e.idSpace, asset, w.Address)
+	id := stix.DeterministicID("indicator", "ofac", asset, w.Address)
 	ind, err := feed.Indicator(id, pattern, name, time.Time{}, c, map[string]any{
 		"indicator_types": []string{"attribution"},
 		"description":     desc,

@@ -42,10 +42,6 @@ func indicatorFor(asset, addr string) string {
 	return stix.DeterministicID("indicator", "ofac", asset, addr)
 }
 
-// listIndicatorFor is the id of an undated address list's indicator.
-func listIndicatorFor(asset, addr string) string {
-	return stix.DeterministicID("indicator", "ofac-list", asset, addr)
-}
 
 func TestXMLFixture(t *testing.T) {
 	r := run(t, XML, "testdata/sdn_advanced.xml", readFile(t, "testdata/sdn_advanced.xml"))
@@ -298,7 +294,7 @@ func TestListCorpus(t *testing.T) {
 				t.Errorf("%s: %d indicators, want %d", path, len(inds), n)
 			}
 			for _, o := range inds {
-				if o.String("x_bulwark_asset") != asset || !o.Created.Equal(mtime) || o.Name() != "OFAC SDN: a sanctioned "+asset+" address" {
+				if o.String("x_bulwark_asset") != asset || !o.Created.Equal(identityCreated) || o.Name() != "OFAC SDN: a sanctioned "+asset+" address" {
 					t.Fatalf("%s: indicator %s", path, o.Raw)
 				}
 			}
@@ -306,7 +302,7 @@ func TestListCorpus(t *testing.T) {
 	}
 	path := filepath.Join(dir, "sanctioned_addresses_ETH.txt")
 	r := run(t, List, path, readFile(t, path))
-	ind := r.ByID(listIndicatorFor("ETH", ronin))
+	ind := r.ByID(indicatorFor("ETH", ronin))
 	if ind == nil || ind.String("pattern") != "[cryptocurrency-wallet:value = '"+ronin+"']" {
 		t.Fatalf("Ronin address missing from the ETH list (case preserved): %v", ind)
 	}
