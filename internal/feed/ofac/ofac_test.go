@@ -42,7 +42,6 @@ func indicatorFor(asset, addr string) string {
 	return stix.DeterministicID("indicator", "ofac", asset, addr)
 }
 
-
 func TestXMLFixture(t *testing.T) {
 	r := run(t, XML, "testdata/sdn_advanced.xml", readFile(t, "testdata/sdn_advanced.xml"))
 	if r.Err != nil {
