@@ -672,14 +672,7 @@ func traceAsset(g *graph.Graph, flag string, seeds []taint.Seed) (one bool, asse
 	}
 	sent := map[string]bool{}
 	for _, s := range seeds {
-		var edges []uint32
-		if s.Address != "" {
-			id, _ := g.Lookup(s.Address)
-			edges = g.Out(id)
-		} else if tx, ok := g.LookupTx(s.Tx); ok {
-			edges = g.TxEdges(tx)
-		}
-		for _, e := range edges {
+		for _, e := range seedTransfers(g, s) {
 			sent[g.AssetOf(e)] = true
 		}
 	}
@@ -700,18 +693,26 @@ func tokenUnit(contract string) taint.Unit {
 	return taint.Unit{Name: "units of " + contract}
 }
 
-// firstSeedTime is the time of the first transfer a seed address sends.
+// seedTransfers are the transfers a seed starts from, in stream order: an
+// address's payments, or a transaction's transfers.
+func seedTransfers(g *graph.Graph, s taint.Seed) []uint32 {
+	if s.Address != "" {
+		if id, ok := g.Lookup(s.Address); ok {
+			return g.Out(id)
+		}
+		return nil
+	}
+	if tx, ok := g.LookupTx(s.Tx); ok {
+		return g.TxEdges(tx)
+	}
+	return nil
+}
+
+// firstSeedTime is the time of the first transfer of any seed.
 func firstSeedTime(g *graph.Graph, seeds []taint.Seed) int64 {
 	var t int64 = math.MaxInt64
 	for _, s := range seeds {
-		var es []uint32
-		if s.Address != "" {
-			id, _ := g.Lookup(s.Address)
-			es = g.Out(id)
-		} else if tx, ok := g.LookupTx(s.Tx); ok {
-			es = g.TxEdges(tx)
-		}
-		if len(es) > 0 {
+		if es := seedTransfers(g, s); len(es) > 0 {
 			t = min(t, g.Time(es[0]))
 		}
 	}
