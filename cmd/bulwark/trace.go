@@ -540,6 +540,9 @@ func loadGraph(ctx context.Context, e *env, paths []string, rpc rpcSource) (*gra
 		return nil, err
 	}
 	fmt.Fprintf(e.stderr, "trace: %s: %v\n", strings.Join(paths, ", "), st)
+	if st.Rekeyed {
+		fmt.Fprintf(e.stderr, "trace:   files of one export format hold blocks in common: loaded again with every transfer keyed, so a transfer two files give counts once\n")
+	}
 	for _, pr := range st.Problems {
 		fmt.Fprintf(e.stderr, "trace:   %v\n", pr)
 	}

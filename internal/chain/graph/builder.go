@@ -124,6 +124,9 @@ func (b *Builder) AddGraph(g *Graph) error {
 	return err
 }
 
+// Reset empties the builder, as a new one (a loader starting over).
+func (b *Builder) Reset() { *b = *NewBuilder() }
+
 // USDValued returns how many of the transfers added carry a USD value.
 func (b *Builder) USDValued() int { return b.usdCount }
 

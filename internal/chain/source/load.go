@@ -35,6 +35,7 @@ type entry struct {
 	// holds its transfers too; read for timestamps only.
 	superseded bool
 	info       os.FileInfo // for finding a file named twice
+	arg        int         // which path argument of the load it came from
 }
 
 // order sorts entries so that block timestamps are known before the files
@@ -63,19 +64,50 @@ func (l *Loader) Load(ctx context.Context, path string, sink Sink) (Stats, error
 
 // LoadAll reads several paths as one load, as Load reads one: a file named
 // twice (or also found in a directory given) is read once; a traces.csv
-// supersedes the transactions.csv beside it (see supersede); TronGrid
-// histories and ground-truth files skip a transfer another file of the
-// load gave (both parties' histories); and two exports by block of one
-// format (ethereum-etl, bitcoin-etl) that hold blocks in common are
-// refused, since the transfers of those blocks would count twice.
+// supersedes the transactions.csv files of its own path argument, or of
+// its own directory when named apart (see supersede); TronGrid histories
+// and ground-truth files skip a transfer another file of the load gave
+// (both parties' histories). Exports by block (ethereum-etl, bitcoin-etl)
+// are not keyed in memory, which would cost more than the graph; but when
+// two files of one such format turn out to hold blocks in common
+// (overlapping exports, sharded query results, a file cut in two), the
+// load is done again with every transfer keyed, so a transfer two files
+// give counts once. That needs a sink that can start over (a Reset
+// method, as graph.Builder has); with another sink such a load is an
+// error wrapping ErrOverlap.
 func (l *Loader) LoadAll(ctx context.Context, paths []string, sink Sink) (Stats, error) {
+	st, err := l.loadAll(ctx, paths, sink, false)
+	if !errors.Is(err, ErrOverlap) {
+		return st, err
+	}
+	rs, ok := sink.(interface{ Reset() })
+	if !ok {
+		return st, err
+	}
+	if l.Logger != nil {
+		l.Logger.Info("files share blocks; loading again with every transfer keyed", "err", err)
+	}
+	rs.Reset()
+	*l = Loader{MaxLineBytes: l.MaxLineBytes, MaxProblems: l.MaxProblems, KeepZero: l.KeepZero, SkipUnknown: l.SkipUnknown, Logger: l.Logger}
+	st, err = l.loadAll(ctx, paths, sink, true)
+	st.Rekeyed = true
+	return st, err
+}
+
+// ErrOverlap: two exports by block of one format hold blocks in common.
+var ErrOverlap = errors.New("files of one export format hold blocks in common")
+
+func (l *Loader) loadAll(ctx context.Context, paths []string, sink Sink, keyAll bool) (Stats, error) {
 	var st Stats
 	r := l.newRun(ctx, sink, &st)
 	var entries []entry
-	for _, path := range paths {
+	for arg, path := range paths {
 		es, err := l.entries(path, &st)
 		if err != nil {
 			return st, err
+		}
+		for i := range es {
+			es[i].arg = arg
 		}
 		entries = append(entries, es...)
 	}
@@ -91,16 +123,19 @@ func (l *Loader) LoadAll(ctx context.Context, paths []string, sink Sink) (Stats,
 	for _, e := range entries {
 		l.fileCount++
 		r.file = l.fileCount
-		r.dedup = !e.timesOnly && perFormat[e.format] > 1 && (e.format == FormatTronGrid || e.format == FormatGroundTruth)
+		r.dedup = !e.timesOnly && perFormat[e.format] > 1 && (keyAll || e.format == FormatTronGrid || e.format == FormatGroundTruth)
 		if err := r.readFile(e); err != nil {
 			return st, err
 		}
 	}
 	l.rows = nil // the load is over: a later one starts afresh
+	if keyAll {
+		return st, nil
+	}
 	return st, overlapping(st.Files)
 }
 
-// overlapping refuses two files of one export-by-block format whose
+// overlapping reports two files of one export-by-block format whose
 // transfers' blocks overlap.
 func overlapping(files []FileStats) error {
 	for i, a := range files {
@@ -109,8 +144,8 @@ func overlapping(files []FileStats) error {
 		}
 		for _, b := range files[i+1:] {
 			if b.Format == a.Format && !b.TimesOnly && b.LastBlock != 0 && a.FirstBlock <= b.LastBlock && b.FirstBlock <= a.LastBlock {
-				return fmt.Errorf("source: %s and %s both hold %s transfers of blocks %d-%d: their common transfers would count twice; load one export of those blocks",
-					a.Path, b.Path, a.Format, max(a.FirstBlock, b.FirstBlock), min(a.LastBlock, b.LastBlock))
+				return fmt.Errorf("source: %w: %s and %s both hold %s transfers of blocks %d-%d",
+					ErrOverlap, a.Path, b.Path, a.Format, max(a.FirstBlock, b.FirstBlock), min(a.LastBlock, b.LastBlock))
 			}
 		}
 	}
@@ -189,18 +224,21 @@ next:
 	return out
 }
 
-// supersede marks the transactions files beside a traces file (in the
-// same directory: one export) as read for timestamps only: every transaction's own value is in the
+// supersede marks the transactions files of the export a traces file is
+// in as read for timestamps only: every transaction's own value is in the
 // traces too (its top-level trace), and loading both would count it twice.
 func supersede(entries []entry) {
-	traced := map[string]bool{} // directories holding a traces.csv
+	// An export is a path argument (a directory walked: ethereum-etl's
+	// partitioned layout puts traces and transactions in folders of their
+	// own), or a directory whose files are named one by one.
+	tracedArg, tracedDir := map[int]bool{}, map[string]bool{}
 	for _, e := range entries {
 		if e.format == FormatEthTraces {
-			traced[filepath.Dir(e.path)] = true
+			tracedArg[e.arg], tracedDir[filepath.Dir(e.path)] = true, true
 		}
 	}
 	for i := range entries {
-		if e := &entries[i]; e.format == FormatEthTransactions && traced[filepath.Dir(e.path)] {
+		if e := &entries[i]; e.format == FormatEthTransactions && (tracedArg[e.arg] || tracedDir[filepath.Dir(e.path)]) {
 			e.timesOnly, e.superseded = true, true
 		}
 	}

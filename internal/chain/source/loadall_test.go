@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,14 +109,73 @@ func TestLoadAllExportsByBlock(t *testing.T) {
 	}
 	var l Loader
 	_, err := l.LoadAll(context.Background(), []string{"testdata/eth", filepath.Join(dir, "again")}, &sliceSink{})
-	if err == nil || !strings.Contains(err.Error(), "both hold") || !strings.Contains(err.Error(), "blocks 100-103") {
-		t.Errorf("overlapping exports: %v", err)
+	if !errors.Is(err, ErrOverlap) || !strings.Contains(err.Error(), "blocks 100-103") {
+		t.Errorf("overlapping exports into a sink that cannot start over: %v", err)
 	}
+	// A sink that can start over gets the load again with every transfer
+	// keyed: the second export's copies count once.
+	var lr, l1 Loader
+	rs := &resetSink{}
+	st, err := lr.LoadAll(context.Background(), []string{"testdata/eth", filepath.Join(dir, "again")}, rs)
+	one, _ := loadAll(t, &l1, []string{"testdata/eth"})
+	if err != nil || !st.Rekeyed {
+		t.Fatalf("overlapping exports: %v, rekeyed %v", err, st.Rekeyed)
+	}
+	diff(t, "rekeyed transfers", sortedLines(&rs.sliceSink), sortedLines(one))
+	// Shards of one export that share a boundary block but no transfer
+	// load whole.
+	b, err := os.ReadFile("testdata/eth/transactions.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimRight(string(b), "\n"), "\n")
+	shard := filepath.Join(dir, "shards")
+	os.MkdirAll(shard, 0o755)
+	os.WriteFile(filepath.Join(shard, "tx-000.csv"), []byte(lines[0]+strings.Join(lines[1:len(lines)/2+1], "")), 0o644)
+	os.WriteFile(filepath.Join(shard, "tx-001.csv"), []byte(lines[0]+strings.Join(lines[len(lines)/2+1:], "")+"\n"), 0o644)
+	var ls, lw Loader
+	rs = &resetSink{}
+	if _, err := ls.LoadAll(context.Background(), []string{shard}, rs); err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := loadAll(t, &lw, []string{"testdata/eth/transactions.csv"})
+	diff(t, "sharded transfers", sortedLines(&rs.sliceSink), sortedLines(whole))
 	var la, lb, lc Loader
 	both, _ := loadAll(t, &la, []string{"testdata/eth", "testdata/eth_traces"})
 	eth, _ := loadAll(t, &lb, []string{"testdata/eth"})
 	traces, _ := loadAll(t, &lc, []string{"testdata/eth_traces"})
 	diff(t, "transfers", sortedLines(both), slices.Sorted(slices.Values(append(eth.lines(), traces.lines()...))))
+}
+
+// resetSink is a sink that can start over, as graph.Builder can.
+type resetSink struct{ sliceSink }
+
+func (r *resetSink) Reset() { r.sliceSink = sliceSink{} }
+
+// ethereum-etl's partitioned layout puts each kind of file in a folder of
+// its own: a traces folder supersedes the transactions folder of the same
+// export (one path argument).
+func TestLoadAllPartitionedLayout(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []struct{ src, dst string }{
+		{"blocks.csv", "blocks/start_block=200/end_block=203/blocks_200_203.csv"},
+		{"transactions.csv", "transactions/start_block=200/end_block=203/transactions_200_203.csv"},
+		{"traces.csv", "traces/start_block=200/end_block=203/traces_200_203.csv"},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata/eth_traces", f.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, f.dst)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var l, lw Loader
+	got, _ := loadAll(t, &l, []string{dir})
+	want, _ := loadAll(t, &lw, []string{"testdata/eth_traces"})
+	diff(t, "transfers", sortedLines(got), sortedLines(want))
 }
 
 func loadAll(t *testing.T, l *Loader, paths []string) (*sliceSink, Stats) {

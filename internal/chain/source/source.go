@@ -131,6 +131,9 @@ type FileStats struct {
 
 // Stats reports a load.
 type Stats struct {
+	// Rekeyed: files of one export format held blocks in common, and the
+	// load was done again with every transfer keyed (LoadAll).
+	Rekeyed   bool
 	Files     []FileStats
 	Rows      int64
 	Transfers int64
