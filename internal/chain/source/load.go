@@ -88,7 +88,7 @@ func (l *Loader) LoadAll(ctx context.Context, paths []string, sink Sink) (Stats,
 		l.Logger.Info("files share blocks; loading again with every transfer keyed", "err", err)
 	}
 	rs.Reset()
-	*l = Loader{MaxLineBytes: l.MaxLineBytes, MaxProblems: l.MaxProblems, KeepZero: l.KeepZero, SkipUnknown: l.SkipUnknown, Logger: l.Logger}
+	l.labels = nil // the sink forgot the labels it was handed
 	st, err = l.loadAll(ctx, paths, sink, true)
 	st.Rekeyed = true
 	return st, err
@@ -123,7 +123,10 @@ func (l *Loader) loadAll(ctx context.Context, paths []string, sink Sink, keyAll 
 	for _, e := range entries {
 		l.fileCount++
 		r.file = l.fileCount
-		r.dedup = !e.timesOnly && perFormat[e.format] > 1 && (keyAll || e.format == FormatTronGrid || e.format == FormatGroundTruth)
+		// A TronGrid file is often both parties' histories put
+		// together: its entries repeat within it too.
+		r.dedup = !e.timesOnly && (e.format == FormatTronGrid || perFormat[e.format] > 1 && (keyAll || e.format == FormatGroundTruth))
+		r.dedupWithin = e.format == FormatTronGrid
 		if err := r.readFile(e); err != nil {
 			return st, err
 		}

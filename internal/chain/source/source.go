@@ -196,13 +196,13 @@ type Loader struct {
 	names  interner // node names that are no address (GEXF ids, nonstandard outputs)
 	labels map[string]string
 	words  []big.Word // scratch for 128-bit amounts
-	// rows maps the key of each transfer read from TronGrid histories or
-	// ground-truth files, when a load reads several of one of them, to the
-	// number of the file that gave it first, so that both parties'
-	// histories count a transfer once. Identical transfers within one file
-	// stay: a transaction may pay one address twice the same amount.
-	// (Exports by block, ethereum-etl and bitcoin-etl, are checked by
-	// block range instead: see LoadAll.)
+	// rows maps the key of each transfer read from TronGrid histories, from
+	// ground-truth files when a load reads several, and from every file of
+	// a load done again because exports by block overlapped (LoadAll), to
+	// the number of the file that gave it first, so that a transfer counts
+	// once. Identical transfers within one file stay, but for TronGrid
+	// (both parties' histories in one file): a transaction may pay one
+	// address twice the same amount.
 	rows      map[[2]uint64]uint32
 	rowSeed   [2]maphash.Seed
 	fileCount uint32
@@ -255,7 +255,9 @@ type run struct {
 	missing map[uint64]bool
 	btc     []graph.Transfer // scratch: one bitcoin transaction's transfers
 	file    uint32           // the number of the file being read, from 1
-	dedup   bool             // its format is read from several files: see Loader.rows
+	dedup   bool             // its transfers are keyed: see Loader.rows
+	// dedupWithin: a repeat within the file is a duplicate too (TronGrid).
+	dedupWithin bool
 }
 
 func (l *Loader) newRun(ctx context.Context, sink Sink, st *Stats) *run {
@@ -315,7 +317,7 @@ func (r *run) problem(line int64, format string, args ...any) {
 func (r *run) skip(reason string) { r.st.Skipped[reason]++ }
 
 func (r *run) emit(line int64, t graph.Transfer) error {
-	if r.dedup && r.l.seenElsewhere(&t, r.file) {
+	if r.dedup && r.l.seenBefore(&t, r.file, r.dedupWithin) {
 		r.skip(SkipDuplicate)
 		return nil
 	}
@@ -333,9 +335,9 @@ func (r *run) emit(line int64, t graph.Transfer) error {
 	return nil
 }
 
-// seenElsewhere reports whether a file other than file gave t already,
-// and records t as file's otherwise.
-func (l *Loader) seenElsewhere(t *graph.Transfer, file uint32) bool {
+// seenBefore reports whether a file other than file gave t already, or
+// with within any file, file included; and records t as file's otherwise.
+func (l *Loader) seenBefore(t *graph.Transfer, file uint32, within bool) bool {
 	if l.rows == nil {
 		l.rows = map[[2]uint64]uint32{}
 		l.rowSeed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
@@ -356,7 +358,7 @@ func (l *Loader) seenElsewhere(t *graph.Transfer, file uint32) bool {
 	// silently, so one in 2^128, not one in 2^64 per pair.
 	k := [2]uint64{maphash.Bytes(l.rowSeed[0], b), maphash.Bytes(l.rowSeed[1], b)}
 	if f, ok := l.rows[k]; ok {
-		return f != file
+		return within || f != file
 	}
 	l.rows[k] = file
 	return false

@@ -95,7 +95,6 @@ var errPageTooLong = errors.New("page too long")
 func (r *run) readTronGrid(br *bufio.Reader) error {
 	lim := &markLimiter{r: br, max: int64(r.l.maxLine()), tooLong: errPageTooLong}
 	dec := json.NewDecoder(lim)
-	seen := map[string]struct{}{}
 	for page := 1; ; page++ {
 		lim.mark = dec.InputOffset()
 		var p tronPage
@@ -132,12 +131,6 @@ func (r *run) readTronGrid(br *bufio.Reader) error {
 			if !ok {
 				continue
 			}
-			key := tr.Tx + tr.Asset + tr.From + tr.To + tr.Amount.String()
-			if _, dup := seen[key]; dup {
-				r.skip(SkipDuplicate)
-				continue
-			}
-			seen[key] = struct{}{}
 			if tr.Amount.IsZero() && !r.l.KeepZero {
 				r.skip(SkipZeroValue)
 				continue
