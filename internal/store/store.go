@@ -10,7 +10,6 @@ package store
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/bulwark-intel/bulwark/internal/stix"
@@ -296,6 +295,7 @@ func Recipients(o *stix.Object) []string {
 		return nil
 	}
 	var out []string
+	seen := map[string]bool{} // up to 1,000 entries: a scan of out would be quadratic
 	for i, r := range o.Strings("x_bulwark_recipients") {
 		if i >= MaxRecipients {
 			break
@@ -303,7 +303,8 @@ func Recipients(o *stix.Object) []string {
 		if len(r) > maxRecipientBytes {
 			r = r[:maxRecipientBytes]
 		}
-		if r != "" && !slices.Contains(out, r) {
+		if r != "" && !seen[r] {
+			seen[r] = true
 			out = append(out, r)
 		}
 	}
