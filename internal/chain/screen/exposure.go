@@ -515,53 +515,14 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 			}
 		}
 		slices.Sort(assets)
-	walks:
 		for _, a := range assets {
-			// An address the graph holds under two encodings is one
-			// address: its share is of the inflow of both nodes, and the
-			// evidence is the path of the node that brought the most.
-			var best *walker
-			var bestRoot int32
-			var taint, total, bestTaint float64
-			var tlp stix.TLP    // of the listings whose funds count, over every node
-			var clean []*walker // nodes no listed funds reached, whose inflow counts too
-			for _, node := range nodes {
-				w := &walker{e: e, p: p, st: st, v: &v, budget: budget, asset: a, root: node}
-				if budget <= 0 {
-					// Out of budget: the node's inflow still counts, as
-					// clean, and the share is a lower bound.
-					clean, trunc = append(clean, w), true
-					continue
-				}
-				rs, t, in, ok := w.run(node)
-				budget, trunc = w.budget, trunc || w.trunc
-				if ok {
-					taint, total = taint+t, total+in
-					tlp = max(tlp, w.states[rs].tlp)
-					if best == nil || t > bestTaint {
-						best, bestRoot, bestTaint = w, rs, t
-					}
-				} else {
-					clean = append(clean, w)
-				}
-			}
-			if best != nil {
-				for _, w := range clean {
-					total += w.inflow(w.root, noCut)
-				}
-			}
-			if best != nil && total > 0 {
-				r := best.reason(bestRoot, math.Min(taint/total, 1))
-				if t, err := stix.ParseTLP(r.TLP); err == nil && tlp > t {
-					r.TLP = tlp.String()
-				}
-				if !found || rankOf(r.Risk) > rankOf(reason.Risk) ||
-					(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share) {
-					reason, found = r, true
-				}
+			r, ok := e.assetReason(p, st, &v, nodes, a, &budget, &trunc)
+			if ok && (!found || rankOf(r.Risk) > rankOf(reason.Risk) ||
+				(r.Risk == reason.Risk && r.Indirect.Share > reason.Indirect.Share)) {
+				reason, found = r, true
 			}
 			if budget <= 0 {
-				break walks
+				break
 			}
 		}
 		e.ix.mu.RUnlock()
@@ -584,6 +545,48 @@ func (e *Exposure) screen(ctx context.Context, pol Policy, out []Result) error {
 		sortReasons(r.Reasons)
 	}
 	return nil
+}
+
+// assetReason is an address's exposure in asset a, over all the nodes that
+// hold it: a merged graph may hold one address under two encodings, and
+// it is one address, its share of the inflow of all of them; the evidence
+// is the path of the node that brought the most, marked with the most
+// restricted listing whose funds count on any. The walks draw on budget;
+// trunc is set when it ran out, the share then being a lower bound.
+func (e *Exposure) assetReason(p *precomp, st *state, v *view, nodes []uint32, a uint32, budget *int, trunc *bool) (Reason, bool) {
+	var best *walker
+	var bestRoot int32
+	var taint, total, bestTaint float64
+	var tlp stix.TLP
+	var clean []*walker // nodes no listed funds reached, whose inflow counts too
+	for _, node := range nodes {
+		w := &walker{e: e, p: p, st: st, v: v, budget: *budget, asset: a, root: node}
+		if *budget <= 0 {
+			// Out of budget: the node's inflow still counts, as clean.
+			clean, *trunc = append(clean, w), true
+			continue
+		}
+		rs, t, in, ok := w.run(node)
+		*budget, *trunc = w.budget, *trunc || w.trunc
+		if !ok {
+			clean = append(clean, w)
+			continue
+		}
+		taint, total = taint+t, total+in
+		tlp = max(tlp, w.states[rs].tlp)
+		if best == nil || t > bestTaint {
+			best, bestRoot, bestTaint = w, rs, t
+		}
+	}
+	if best == nil {
+		return Reason{}, false
+	}
+	for _, w := range clean {
+		total += w.inflow(w.root, noCut)
+	}
+	r := best.reason(bestRoot, math.Min(taint/total, 1))
+	r.TLP = tlp.String() // the best node's is one of those tlp covers
+	return r, true
 }
 
 // nodesOf returns the graph's nodes for an address: under the form given,
